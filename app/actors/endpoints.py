@@ -1,0 +1,5 @@
+"""HTTP endpoints for actors."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/actors", tags=["actors"])

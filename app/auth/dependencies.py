@@ -1,0 +1,67 @@
+"""Writes need a key with write rights; reads are open unless the settings close them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.service import verify_key
+from app.core.db import get_session
+from app.core.errors import ProblemError
+from app.models import ApiKey
+
+_bearer = HTTPBearer(auto_error=False, description="An API key minted by `conflictdb create-key`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="conflictdb"'}
+
+
+async def _key_from_request(
+    request: Request,
+    session: AsyncSession,
+    bearer: HTTPAuthorizationCredentials | None,
+    header: str | None,
+) -> ApiKey:
+    presented = header or (bearer.credentials if bearer else None)
+    if not presented:
+        presented = getattr(request.state, "legacy_api_key", None)
+    if not presented:
+        raise ProblemError(
+            401, "missing_api_key", "this request needs an API key", headers=_CHALLENGE
+        )
+    key = await verify_key(session, presented)
+    if key is None:
+        raise ProblemError(
+            401, "invalid_api_key", "the API key is unknown or revoked", headers=_CHALLENGE
+        )
+    return key
+
+
+async def require_write(
+    request: Request,
+    session: Annotated[AsyncSession, Depends(get_session)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header: Annotated[str | None, Depends(_header)],
+) -> ApiKey:
+    key = await _key_from_request(request, session, bearer, header)
+    if not key.can_write:
+        raise ProblemError(403, "forbidden", "this API key may read but not write")
+    return key
+
+
+async def require_read(
+    request: Request,
+    session: Annotated[AsyncSession, Depends(get_session)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header: Annotated[str | None, Depends(_header)],
+) -> ApiKey | None:
+    if not request.app.state.settings.read_requires_key:
+        return None
+    return await _key_from_request(request, session, bearer, header)
+
+
+WriteKey = Annotated[ApiKey, Depends(require_write)]
+ReadKey = Annotated[ApiKey | None, Depends(require_read)]

@@ -1,0 +1,50 @@
+"""Mint and verify API keys. A key is `cdb_<prefix>_<secret>`; only its SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from app.models import ApiKey
+
+
+@dataclass(frozen=True)
+class MintedKey:
+    id: int
+    name: str
+    key: str
+    can_write: bool
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def mint_key(session: Session, name: str, *, can_write: bool = True) -> MintedKey:
+    """Create a key; the plain key is returned once and never stored."""
+    prefix = secrets.token_hex(4)
+    key = f"cdb_{prefix}_{secrets.token_urlsafe(24)}"
+    row = ApiKey(name=name, prefix=prefix, key_hash=_hash(key), can_write=can_write)
+    session.add(row)
+    session.flush()
+    return MintedKey(id=row.id, name=name, key=key, can_write=can_write)
+
+
+async def verify_key(session: AsyncSession, key: str) -> ApiKey | None:
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "cdb":
+        return None
+    row = (
+        await session.execute(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.key_hash, _hash(key)):
+        return None
+    return row

@@ -1,0 +1,5 @@
+"""HTTP endpoints for campaigns."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])

@@ -1,0 +1,5 @@
+"""HTTP endpoints for claims."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/claims", tags=["claims"])

@@ -1,0 +1,112 @@
+"""The `conflictdb` command: migrate, seed, serve, create-key."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.core.config import Settings
+
+cli = typer.Typer(
+    help="conflictdb: a conflict-event database with a REST API.", no_args_is_help=True
+)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Overrides DATABASE_URL (default: the SQLite file)."),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    if database_url:
+        return Settings(database_url=database_url)
+    return Settings()
+
+
+async def _run_in_session(settings: Settings, what: str, seeds_dir: Path | None = None) -> str:
+    from app.core.db import make_engine, make_sessionmaker
+    from app.taxonomy.service import load_taxonomy
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            if what == "taxonomy":
+                changed = await load_taxonomy(session)
+                return f"taxonomy: {changed} rows added or changed"
+            from app.seeding.loader import DEFAULT_SEEDS_DIR, load_seeds
+
+            report = await load_seeds(session, seeds_dir or DEFAULT_SEEDS_DIR)
+            return str(report)
+    finally:
+        await engine.dispose()
+
+
+@cli.command()
+def migrate(database_url: DbOption = None) -> None:
+    """Apply all migrations and load the reference vocabularies (idempotent)."""
+    from app.core.migrations import upgrade
+
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+    typer.echo(asyncio.run(_run_in_session(settings, "taxonomy")))
+
+
+@cli.command()
+def seed(
+    database_url: DbOption = None,
+    seeds_dir: Annotated[Path | None, typer.Option(help="Folder of seed files.")] = None,
+) -> None:
+    """Load the seed report's events (idempotent: a second run changes nothing)."""
+    settings = _settings(database_url)
+    typer.echo(asyncio.run(_run_in_session(settings, "seed", seeds_dir)))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT", help="Port (or PORT).")] = 8000,
+    database_url: DbOption = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@cli.command("create-key")
+def create_key(
+    name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
+    read_only: Annotated[bool, typer.Option("--read-only", help="No write rights.")] = False,
+    database_url: DbOption = None,
+) -> None:
+    """Mint an API key; it is printed once and stored only as a hash."""
+    from sqlalchemy.orm import Session
+
+    from app.auth.service import mint_key
+    from app.core.db import make_sync_engine
+
+    settings = _settings(database_url)
+    engine = make_sync_engine(settings.database_url)
+    with Session(engine) as session, session.begin():
+        minted = mint_key(session, name, can_write=not read_only)
+    engine.dispose()
+    rights = "read" if read_only else "read+write"
+    typer.echo(f"{minted.key}\n# key {minted.id} for {name!r} ({rights}); shown once, keep it safe")
+
+
+def main() -> None:
+    cli()

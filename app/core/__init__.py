@@ -1,0 +1,1 @@
+"""Cross-cutting code: configuration, database, errors, pagination. Knows no domain."""

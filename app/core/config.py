@@ -1,0 +1,51 @@
+"""Settings, read from the environment (and a `.env` file when present)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./conflictdb.sqlite3"
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the URL forms users paste (postgres://, postgresql://, sqlite:///) onto our async drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    return url
+
+
+def sync_database_url(url: str) -> str:
+    """The same database through a synchronous driver (Alembic, bulk loads)."""
+    url = normalize_database_url(url)
+    return url.replace("sqlite+aiosqlite://", "sqlite+pysqlite://", 1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONFLICTDB_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_SQLITE_URL,
+        validation_alias=AliasChoices("DATABASE_URL", "CONFLICTDB_DATABASE_URL"),
+    )
+    # Reads are open by default; set CONFLICTDB_READ_REQUIRES_KEY=true to close them.
+    read_requires_key: bool = False
+    # Signs pagination cursors so that a tampered cursor is detected (400), not executed.
+    cursor_secret: str = "conflictdb-dev-cursor-secret"
+    default_page_size: int = 100
+    max_page_size: int = 1000
+    public_base_url: str | None = None
+    echo_sql: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,5 @@
+"""HTTP endpoints for events."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/events", tags=["events"])

@@ -1,0 +1,74 @@
+"""Application factory: `create_app(settings)` builds everything; the engine lives in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from app import __version__
+from app.actors.endpoints import router as actors_router
+from app.campaigns.endpoints import router as campaigns_router
+from app.claims.endpoints import router as claims_router
+from app.core.config import Settings
+from app.core.db import make_engine, make_sessionmaker
+from app.core.errors import Problem, install_error_handlers
+from app.events.endpoints import router as events_router
+from app.places.endpoints import router as places_router
+from app.sources.endpoints import router as sources_router
+from app.taxonomy.endpoints import router as taxonomy_router
+
+DESCRIPTION = """
+conflictdb stores armed-conflict events (strikes, offensives, territory taken, casualties, aircraft
+shot down, airspace violations) with their actors, places, dates and the sources behind each claim.
+
+Stability promise: within `/v1` changes are additive only. Errors are RFC 9457 problem+json with a
+stable `code`.
+"""
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    422: {"model": Problem, "description": "Invalid input: `errors` lists each field and why"},
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, echo=settings.echo_sql)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="conflictdb",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (
+        events_router,
+        actors_router,
+        places_router,
+        sources_router,
+        claims_router,
+        campaigns_router,
+        taxonomy_router,
+    ):
+        app.include_router(router, prefix="/v1")
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness and database check")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

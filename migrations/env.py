@@ -1,0 +1,84 @@
+"""Alembic environment: the URL comes from the caller (CLI, tests) or DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from alembic import context
+
+from app.core.config import DEFAULT_SQLITE_URL, sync_database_url
+from app.core.db import make_sync_engine
+from app.models import Base
+from app.models.base import UTCDateTime
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        url = os.environ.get("DATABASE_URL") or os.environ.get(
+            "CONFLICTDB_DATABASE_URL", DEFAULT_SQLITE_URL
+        )
+    return sync_database_url(url)
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_sync_engine(_url())
+
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+        include_object=_include_object,
+        render_item=_render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    # Revisions never import `app`: our UTC type is rendered as the plain type it wraps.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    # PostGIS and FTS objects are managed by hand in migrations, not by the models.
+    if type_ == "table" and name in {"spatial_ref_sys", "events_fts"}:
+        return False
+    return not (type_ == "table" and name and name.startswith("events_fts_"))
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,220 @@
+"""The same suite on SQLite (a file) and PostgreSQL (a throwaway database per run), over HTTP."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from app.auth.service import mint_key
+from app.core.config import Settings, sync_database_url
+from app.core.db import make_engine, make_sessionmaker, make_sync_engine
+from app.core.migrations import upgrade
+from app.main import create_app
+from app.models import Base
+from app.taxonomy.service import load_taxonomy
+
+PG_ADMIN_URL = os.environ.get(
+    "CONFLICTDB_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REFERENCE_TABLES = {"event_types", "sub_event_types", "alembic_version", "spatial_ref_sys"}
+
+
+def shared_file(relative: str) -> Path:
+    """A file from ../shared/data; missing fails under CI=true, skips elsewhere."""
+    path = Path(os.environ.get("CONFLICTDB_SHARED_DATA", SHARED_DATA)) / relative
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"required data file {path} is missing (CI=true)")
+        pytest.skip(f"data file {path} not present")
+    return path
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def _migrate(url: str) -> None:
+    upgrade(url)
+    import asyncio
+
+    async def _load() -> None:
+        engine = make_engine(url)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await load_taxonomy(session)
+        await engine.dispose()
+
+    asyncio.run(_load())
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database with the taxonomy loaded, for the whole run."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "conflictdb-test.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+        _migrate(url)
+        yield url
+        return
+    problem = _pg_available()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is unreachable under CI=true: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    name = f"conflictdb_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def truncate_all(url: str) -> None:
+    """Empty every data table, keeping the reference vocabularies."""
+    engine = make_sync_engine(url)
+    tables = [t for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            extra = conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname='public' "
+                    "AND tablename = ANY(:names)"
+                ),
+                {"names": ["event_tombstones", "event_changes", "import_jobs"]},
+            ).scalars()
+            for name in extra:
+                conn.execute(text(f'TRUNCATE "{name}" RESTART IDENTITY CASCADE'))
+        else:
+            for t in reversed(tables):
+                conn.execute(t.delete())
+            has_seq = conn.execute(
+                text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
+            ).first()
+            if has_seq:
+                conn.execute(text("DELETE FROM sqlite_sequence"))
+    engine.dispose()
+
+
+def count_rows(url: str, table: str) -> int:
+    engine = create_engine(sync_database_url(url))
+    with engine.connect() as conn:
+        n = conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+    engine.dispose()
+    return int(n)
+
+
+@dataclass
+class Api:
+    """An HTTP client on the app in process, with a write key and a read-only key."""
+
+    client: httpx.AsyncClient
+    database_url: str
+    write_key: str
+    read_key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.write_key}"}
+
+    @property
+    def read_auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.read_key}"}
+
+    async def get(self, url: str, **kw: Any) -> httpx.Response:
+        return await self.client.get(url, **kw)
+
+    async def post(self, url: str, **kw: Any) -> httpx.Response:
+        kw.setdefault("headers", self.auth)
+        return await self.client.post(url, **kw)
+
+    async def patch(self, url: str, **kw: Any) -> httpx.Response:
+        kw.setdefault("headers", self.auth)
+        return await self.client.patch(url, **kw)
+
+    async def put(self, url: str, **kw: Any) -> httpx.Response:
+        kw.setdefault("headers", self.auth)
+        return await self.client.put(url, **kw)
+
+    async def delete(self, url: str, **kw: Any) -> httpx.Response:
+        kw.setdefault("headers", self.auth)
+        return await self.client.delete(url, **kw)
+
+    def count(self, table: str) -> int:
+        return count_rows(self.database_url, table)
+
+
+def mint_keys(url: str) -> tuple[str, str]:
+    engine = make_sync_engine(url)
+    with Session(engine) as session, session.begin():
+        write = mint_key(session, "tests-write", can_write=True).key
+        read = mint_key(session, "tests-read", can_write=False).key
+    engine.dispose()
+    return write, read
+
+
+async def make_api(url: str, **settings: Any) -> AsyncIterator[Api]:
+    app = create_app(Settings(database_url=url, **settings))
+    write, read = mint_keys(url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Api(client=client, database_url=url, write_key=write, read_key=read)
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    """An empty database (reference vocabularies only) and a client on it."""
+    truncate_all(database_url)
+    async for api in make_api(database_url):
+        yield api
+
+
+@pytest.fixture
+async def seeded_api(database_url: str) -> AsyncIterator[Api]:
+    """The seed report loaded, and a client on it."""
+    truncate_all(database_url)
+    await load_seed_data(database_url)
+    async for api in make_api(database_url):
+        yield api
+
+
+async def load_seed_data(url: str) -> Any:
+    from app.seeding.loader import load_seeds
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            return await load_seeds(session)
+    finally:
+        await engine.dispose()
+
+
+__all__ = ["IN_CI", "Api", "AsyncSession", "count_rows", "shared_file"]
