@@ -99,27 +99,35 @@ def truncate_all(url: str) -> None:
     """Empty every data table, keeping the reference vocabularies."""
     engine = make_sync_engine(url)
     tables = [t for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            extra = conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname='public' "
-                    "AND tablename = ANY(:names)"
-                ),
-                {"names": ["event_tombstones", "event_changes", "import_jobs"]},
-            ).scalars()
-            for name in extra:
-                conn.execute(text(f'TRUNCATE "{name}" RESTART IDENTITY CASCADE'))
-        else:
-            for t in reversed(tables):
-                conn.execute(t.delete())
-            has_seq = conn.execute(
-                text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
-            ).first()
-            if has_seq:
-                conn.execute(text("DELETE FROM sqlite_sequence"))
+    extra = ["event_tombstones", "event_changes", "import_jobs"]
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            existing = set(
+                conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                ).scalars()
+            )
+            names = [t.name for t in tables] + [n for n in extra if n in existing]
+            quoted = ", ".join(f'"{n}"' for n in names)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        with engine.connect() as conn:
+            # Self-referencing rows (places in places) need the checks off while emptying.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+            with conn.begin():
+                existing = set(
+                    conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).scalars()
+                )
+                for t in reversed(tables):
+                    conn.execute(t.delete())
+                for n in extra:
+                    if n in existing:
+                        conn.execute(text(f'DELETE FROM "{n}"'))
+                if "sqlite_sequence" in existing:
+                    conn.execute(text("DELETE FROM sqlite_sequence"))
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
     engine.dispose()
 
 

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Sequence
 
-from app.models import Actor, ActorAlias
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.models import (
+    Actor,
+    ActorAlias,
+    AirspaceViolation,
+    CasualtyFigure,
+    EventActor,
+    MaterielLoss,
+    TerritoryChange,
+)
 
 
 def alias_key(name: str) -> str:
@@ -31,3 +42,136 @@ def ids_matching_name_or_alias_stmt(names: list[str]):  # type: ignore[no-untype
     by_name = select(Actor.id).where(func.lower(Actor.name).in_(keys))
     by_alias = select(ActorAlias.actor_id).where(ActorAlias.alias_key.in_(keys))
     return by_name.union(by_alias)
+
+
+# What a read shows: the aliases and the parent's name.
+_READ_OPTIONS = (selectinload(Actor.aliases), selectinload(Actor.parent))
+
+
+async def get(session: AsyncSession, actor_id: int) -> Actor | None:
+    stmt = (
+        select(Actor)
+        .where(Actor.id == actor_id)
+        .options(*_READ_OPTIONS)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_plain(session: AsyncSession, actor_id: int) -> Actor | None:
+    return await session.get(Actor, actor_id)
+
+
+async def names_taken(
+    session: AsyncSession, keys: Sequence[str], exclude_actor_id: int | None = None
+) -> list[str]:
+    """The keys among `keys` already used as a name or alias by another actor."""
+    if not keys:
+        return []
+    key_list = list(keys)
+    by_name = select(func.lower(Actor.name)).where(func.lower(Actor.name).in_(key_list))
+    by_alias = select(ActorAlias.alias_key).where(ActorAlias.alias_key.in_(key_list))
+    if exclude_actor_id is not None:
+        by_name = by_name.where(Actor.id != exclude_actor_id)
+        by_alias = by_alias.where(ActorAlias.actor_id != exclude_actor_id)
+    rows = (await session.execute(by_name.union(by_alias))).scalars().all()
+    return sorted(set(rows))
+
+
+async def alias_rows(session: AsyncSession, actor_id: int) -> list[ActorAlias]:
+    stmt = select(ActorAlias).where(ActorAlias.actor_id == actor_id).order_by(ActorAlias.id)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def delete_aliases(session: AsyncSession, alias_ids: Sequence[int]) -> None:
+    if alias_ids:
+        await session.execute(delete(ActorAlias).where(ActorAlias.id.in_(list(alias_ids))))
+
+
+async def parent_id_of(session: AsyncSession, actor_id: int) -> int | None:
+    stmt = select(Actor.parent_id).where(Actor.id == actor_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _filters(
+    q: str | None, actor_types: list[int], country_codes: list[str], parent_id: int | None
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if q:
+        key = alias_key(q)
+        conds.append(
+            or_(
+                func.lower(Actor.name).contains(key, autoescape=True),
+                exists().where(
+                    ActorAlias.actor_id == Actor.id,
+                    ActorAlias.alias_key.contains(key, autoescape=True),
+                ),
+            )
+        )
+    if actor_types:
+        conds.append(Actor.actor_type.in_(actor_types))
+    if country_codes:
+        conds.append(Actor.country_code.in_(country_codes))
+    if parent_id is not None:
+        conds.append(Actor.parent_id == parent_id)
+    return conds
+
+
+async def list_page(
+    session: AsyncSession,
+    *,
+    after_id: int | None,
+    limit: int,
+    q: str | None = None,
+    actor_types: list[int] | None = None,
+    country_codes: list[str] | None = None,
+    parent_id: int | None = None,
+) -> list[Actor]:
+    """Up to `limit` actors after `after_id` in id order, with aliases and parent loaded."""
+    conds = _filters(q, actor_types or [], country_codes or [], parent_id)
+    stmt = select(Actor).where(*conds).order_by(Actor.id).limit(limit).options(*_READ_OPTIONS)
+    if after_id is not None:
+        stmt = stmt.where(Actor.id > after_id)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def count(
+    session: AsyncSession,
+    *,
+    q: str | None = None,
+    actor_types: list[int] | None = None,
+    country_codes: list[str] | None = None,
+    parent_id: int | None = None,
+) -> int:
+    conds = _filters(q, actor_types or [], country_codes or [], parent_id)
+    stmt = select(func.count()).select_from(Actor).where(*conds)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def usage(session: AsyncSession, actor_id: int) -> dict[str, int]:
+    """How many event records point at the actor, by kind (only non-zero kinds)."""
+    counts = {
+        "event roles": select(func.count()).where(EventActor.actor_id == actor_id),
+        "casualty figures": select(func.count()).where(CasualtyFigure.actor_id == actor_id),
+        "territory changes": select(func.count()).where(
+            or_(
+                TerritoryChange.gained_by_actor_id == actor_id,
+                TerritoryChange.lost_by_actor_id == actor_id,
+            )
+        ),
+        "materiel losses": select(func.count()).where(MaterielLoss.owner_actor_id == actor_id),
+        "airspace violations": select(func.count()).where(
+            AirspaceViolation.violating_actor_id == actor_id
+        ),
+    }
+    result: dict[str, int] = {}
+    for what, stmt in counts.items():
+        n = int((await session.execute(stmt)).scalar_one())
+        if n:
+            result[what] = n
+    return result
+
+
+async def delete_actor(session: AsyncSession, actor_id: int) -> None:
+    """Delete in SQL: the database cascades the aliases and detaches affiliates."""
+    await session.execute(delete(Actor).where(Actor.id == actor_id))

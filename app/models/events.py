@@ -178,6 +178,8 @@ class CasualtyFigure(Base):
     # The source's own words: "at least 13", "several".
     qualifier: Mapped[str | None] = mapped_column(String(255))
 
+    actor: Mapped[Actor | None] = relationship(lazy="raise")
+
 
 class TerritoryChange(Base):
     """Ground taken: a named place, or a count of unnamed ones ("around a dozen villages")."""
@@ -208,6 +210,10 @@ class TerritoryChange(Base):
     count_high: Mapped[int | None] = mapped_column(Integer)
     qualifier: Mapped[str | None] = mapped_column(String(255))
 
+    place: Mapped[Place | None] = relationship(lazy="raise")
+    gained_by: Mapped[Actor | None] = relationship(foreign_keys=[gained_by_actor_id], lazy="raise")
+    lost_by: Mapped[Actor | None] = relationship(foreign_keys=[lost_by_actor_id], lazy="raise")
+
 
 class MaterielLoss(Base):
     """Equipment destroyed, damaged or shot down: four armored vehicles, a helicopter, depots."""
@@ -226,6 +232,8 @@ class MaterielLoss(Base):
     quantity_best: Mapped[int | None] = mapped_column(Integer)
     quantity_high: Mapped[int | None] = mapped_column(Integer)
     qualifier: Mapped[str | None] = mapped_column(String(255))
+
+    owner: Mapped[Actor | None] = relationship(lazy="raise")
 
 
 class AirspaceViolation(Base):
@@ -246,6 +254,8 @@ class AirspaceViolation(Base):
     count_best: Mapped[int | None] = mapped_column(Integer)
     count_high: Mapped[int | None] = mapped_column(Integer)
     qualifier: Mapped[str | None] = mapped_column(String(255))
+
+    violating_actor: Mapped[Actor | None] = relationship(lazy="raise")
 
 
 campaign_events = Table(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, String, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Place
+from app.models import Event, Place, TerritoryChange
 
 
 def place_natural_key(
@@ -19,3 +21,114 @@ async def find_by_natural_key(session: AsyncSession, key: str) -> Place | None:
     return (
         await session.execute(select(Place).where(Place.natural_key == key))
     ).scalar_one_or_none()
+
+
+async def get(session: AsyncSession, place_id: int) -> Place | None:
+    stmt = select(Place).where(Place.id == place_id).execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def path_of(session: AsyncSession, place_id: int) -> str | None:
+    stmt = select(Place.path).where(Place.id == place_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def names_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    stmt = select(Place.id, Place.name).where(Place.id.in_(wanted))
+    return {row.id: row.name for row in await session.execute(stmt)}
+
+
+def _filters(
+    country_codes: list[str],
+    admin1: list[str],
+    kinds: list[str],
+    q: str | None,
+    within_path: str | None,
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if country_codes:
+        conds.append(Place.country_code.in_(country_codes))
+    if admin1:
+        conds.append(Place.admin1.in_(admin1))
+    if kinds:
+        conds.append(Place.kind.in_(kinds))
+    if q:
+        key = " ".join(q.casefold().split())
+        conds.append(func.lower(Place.name).contains(key, autoescape=True))
+    if within_path is not None:
+        # Descendants share the ancestor's path as a prefix; the ancestor itself is excluded.
+        conds.append(Place.path.startswith(within_path))
+        conds.append(Place.path != within_path)
+    return conds
+
+
+async def list_page(
+    session: AsyncSession,
+    *,
+    after_id: int | None,
+    limit: int,
+    country_codes: list[str],
+    admin1: list[str],
+    kinds: list[str],
+    q: str | None,
+    within_path: str | None,
+) -> list[Place]:
+    conds = _filters(country_codes, admin1, kinds, q, within_path)
+    stmt = select(Place).where(*conds).order_by(Place.id).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(Place.id > after_id)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def count(
+    session: AsyncSession,
+    *,
+    country_codes: list[str],
+    admin1: list[str],
+    kinds: list[str],
+    q: str | None,
+    within_path: str | None,
+) -> int:
+    conds = _filters(country_codes, admin1, kinds, q, within_path)
+    stmt = select(func.count()).select_from(Place).where(*conds)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def longest_path_under(session: AsyncSession, path: str) -> int:
+    """Length of the longest materialized path in the subtree rooted at `path`."""
+    stmt = select(func.max(func.length(Place.path))).where(Place.path.startswith(path))
+    return int((await session.execute(stmt)).scalar_one() or len(path))
+
+
+async def move_subtree(session: AsyncSession, old_path: str, new_path: str, root_id: int) -> None:
+    """Rewrite the paths of every place below `root_id` from `old_path` to `new_path`."""
+    rest = func.substr(Place.path, len(old_path) + 1, type_=String)
+    stmt = (
+        update(Place)
+        .where(Place.path.startswith(old_path), Place.id != root_id)
+        .values(path=literal(new_path, String).concat(rest))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(stmt)
+
+
+async def usage(session: AsyncSession, place_id: int) -> dict[str, int]:
+    """What points at the place, by kind (only non-zero kinds)."""
+    counts = {
+        "events": select(func.count()).where(Event.place_id == place_id),
+        "territory changes": select(func.count()).where(TerritoryChange.place_id == place_id),
+        "places inside it": select(func.count()).where(Place.parent_id == place_id),
+    }
+    result: dict[str, int] = {}
+    for what, stmt in counts.items():
+        n = int((await session.execute(stmt)).scalar_one())
+        if n:
+            result[what] = n
+    return result
+
+
+async def delete_place(session: AsyncSession, place_id: int) -> None:
+    await session.execute(delete(Place).where(Place.id == place_id))

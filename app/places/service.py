@@ -6,9 +6,16 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Invalid
+from app.core.errors import Conflict, Invalid, NotFound
+from app.core.schemas import Ref
 from app.models import Place
+from app.places import repository
 from app.places.repository import find_by_natural_key, place_natural_key
+from app.places.schemas import PlaceCreate, PlacePatch, PlaceQuery, PlaceRead
+
+# The width of places.path; a deeper nesting than fits is refused, not truncated.
+MAX_PATH_LENGTH = 512
+_KEY_FIELDS = ("name", "kind", "country_code", "admin1", "admin2")
 
 
 class PlaceFields(Protocol):
@@ -37,21 +44,15 @@ async def set_parent(
         raise Invalid([*loc, "parent_id"], f"place {parent_id} does not exist")
     if f"/{place.id}/" in parent.path or parent.id == place.id:
         raise Invalid([*loc, "parent_id"], "a place cannot lie inside itself")
+    path = f"{parent.path}{place.id}/"
+    if len(path) > MAX_PATH_LENGTH:
+        raise Invalid([*loc, "parent_id"], "places are nested too deeply")
     place.parent_id = parent.id
-    place.path = f"{parent.path}{place.id}/"
+    place.path = path
 
 
-async def get_or_create_place(
-    session: AsyncSession, data: PlaceFields, loc: list[str | int]
-) -> Place:
-    """The place with this natural key, created if new (coordinates filled in if missing)."""
-    key = place_natural_key(data.name, data.kind, data.country_code, data.admin1, data.admin2)
-    place = await find_by_natural_key(session, key)
-    if place is not None:
-        if place.latitude is None and data.latitude is not None:
-            place.latitude, place.longitude = data.latitude, data.longitude
-        return place
-    place = Place(
+def _new_place(data: PlaceFields, key: str) -> Place:
+    return Place(
         name=data.name,
         kind=data.kind,
         country_code=data.country_code,
@@ -64,8 +65,151 @@ async def get_or_create_place(
         natural_key=key,
         path="",
     )
+
+
+async def _insert(
+    session: AsyncSession, data: PlaceFields, key: str, loc: list[str | int]
+) -> Place:
+    place = _new_place(data, key)
     session.add(place)
     await session.flush()
     await set_parent(session, place, data.parent_id, loc)
     await session.flush()
     return place
+
+
+async def get_or_create_place(
+    session: AsyncSession, data: PlaceFields, loc: list[str | int]
+) -> Place:
+    """The place with this natural key, created if new (coordinates filled in if missing)."""
+    key = place_natural_key(data.name, data.kind, data.country_code, data.admin1, data.admin2)
+    place = await find_by_natural_key(session, key)
+    if place is not None:
+        if place.latitude is None and data.latitude is not None:
+            place.latitude, place.longitude = data.latitude, data.longitude
+        return place
+    return await _insert(session, data, key, loc)
+
+
+def _ancestor_ids(place: Place) -> list[int]:
+    return [int(p) for p in place.path.strip("/").split("/") if p][:-1]
+
+
+async def _reads(session: AsyncSession, places: list[Place]) -> list[PlaceRead]:
+    """Read models with parents and ancestors, named by one query for the whole list."""
+    names = await repository.names_by_id(
+        session, (i for p in places for i in _ancestor_ids(p) + [p.parent_id or 0])
+    )
+    reads = []
+    for p in places:
+        ancestors = [Ref(id=i, name=names[i]) for i in _ancestor_ids(p) if i in names]
+        parent = Ref(id=p.parent_id, name=names[p.parent_id]) if p.parent_id in names else None
+        reads.append(
+            PlaceRead(
+                id=p.id,
+                name=p.name,
+                kind=p.kind,
+                country_code=p.country_code,
+                admin1=p.admin1,
+                admin2=p.admin2,
+                admin3=p.admin3,
+                latitude=p.latitude,
+                longitude=p.longitude,
+                geo_precision=p.geo_precision,
+                parent=parent,
+                ancestors=ancestors,
+                created_at=p.created_at,
+                updated_at=p.updated_at,
+            )
+        )
+    return reads
+
+
+async def _get(session: AsyncSession, place_id: int) -> Place:
+    place = await repository.get(session, place_id)
+    if place is None:
+        raise NotFound("place", place_id)
+    return place
+
+
+async def get_place(session: AsyncSession, place_id: int) -> PlaceRead:
+    return (await _reads(session, [await _get(session, place_id)]))[0]
+
+
+async def list_places(
+    session: AsyncSession, query: PlaceQuery, after_id: int | None
+) -> tuple[list[PlaceRead], int | None]:
+    """One more place than asked for (so the caller knows a next page exists), and the count."""
+    within_path = None
+    if query.within is not None:
+        within_path = await repository.path_of(session, query.within)
+        if within_path is None:
+            raise Invalid(["query", "within"], f"place {query.within} does not exist")
+    filters = {
+        "country_codes": query.country_code,
+        "admin1": query.admin1,
+        "kinds": list(query.kind),
+        "q": query.q,
+        "within_path": within_path,
+    }
+    rows = await repository.list_page(session, after_id=after_id, limit=query.limit + 1, **filters)
+    total = await repository.count(session, **filters) if query.total else None
+    return await _reads(session, rows), total
+
+
+async def create_place(session: AsyncSession, data: PlaceCreate) -> PlaceRead:
+    key = place_natural_key(data.name, data.kind, data.country_code, data.admin1, data.admin2)
+    if await find_by_natural_key(session, key) is not None:
+        raise Conflict(_duplicate_detail(data.name), code="duplicate")
+    place = await _insert(session, data, key, ["body"])
+    return await get_place(session, place.id)
+
+
+def _duplicate_detail(name: str) -> str:
+    return f"a place {name!r} of this kind, country, admin1 and admin2 already exists"
+
+
+async def _move(session: AsyncSession, place: Place, parent_id: int | None) -> None:
+    """Re-parent `place` and rewrite the paths of everything inside it."""
+    old_path = place.path
+    await set_parent(session, place, parent_id, ["body"])
+    if place.path == old_path:
+        return
+    deepest = await repository.longest_path_under(session, old_path)
+    if deepest - len(old_path) + len(place.path) > MAX_PATH_LENGTH:
+        raise Invalid(["body", "parent_id"], "places are nested too deeply")
+    await session.flush()
+    await repository.move_subtree(session, old_path, place.path, place.id)
+
+
+async def update_place(session: AsyncSession, place_id: int, patch: PlacePatch) -> PlaceRead:
+    place = await _get(session, place_id)
+    fields = patch.model_fields_set
+    merged = {f: getattr(patch, f) if f in fields else getattr(place, f) for f in _KEY_FIELDS}
+    key = place_natural_key(**merged)
+    if key != place.natural_key:
+        other = await find_by_natural_key(session, key)
+        if other is not None and other.id != place.id:
+            raise Conflict(_duplicate_detail(merged["name"]), code="duplicate")
+    latitude = patch.latitude if "latitude" in fields else place.latitude
+    longitude = patch.longitude if "longitude" in fields else place.longitude
+    if (latitude is None) != (longitude is None):
+        raise Invalid(["body", "latitude"], "latitude and longitude come together")
+    if "parent_id" in fields and patch.parent_id != place.parent_id:
+        await _move(session, place, patch.parent_id)
+    for field in (*_KEY_FIELDS, "admin3", "latitude", "longitude", "geo_precision"):
+        if field in fields:
+            setattr(place, field, getattr(patch, field))
+    place.natural_key = key
+    await session.flush()
+    return await get_place(session, place.id)
+
+
+async def delete_place(session: AsyncSession, place_id: int) -> None:
+    """Delete a place that no event, territory change or other place refers to."""
+    await _get(session, place_id)
+    usage = await repository.usage(session, place_id)
+    if usage:
+        listed = ", ".join(f"{n} {what}" for what, n in usage.items())
+        raise Conflict(f"place {place_id} is referenced by {listed}", code="in_use")
+    await repository.delete_place(session, place_id)

@@ -1,0 +1,116 @@
+"""Every SQL statement of the events domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.models import (
+    AirspaceViolation,
+    Campaign,
+    CasualtyFigure,
+    Claim,
+    Event,
+    EventActor,
+    EventTag,
+    MaterielLoss,
+    TerritoryChange,
+)
+
+FULL_LOAD = (
+    selectinload(Event.sub_event_type),
+    selectinload(Event.place),
+    selectinload(Event.tags),
+    selectinload(Event.actors).selectinload(EventActor.actor),
+    selectinload(Event.claims).selectinload(Claim.source),
+    selectinload(Event.claims).selectinload(Claim.via_source),
+    selectinload(Event.casualties).selectinload(CasualtyFigure.actor),
+    selectinload(Event.territory_changes).selectinload(TerritoryChange.place),
+    selectinload(Event.territory_changes).selectinload(TerritoryChange.gained_by),
+    selectinload(Event.territory_changes).selectinload(TerritoryChange.lost_by),
+    selectinload(Event.materiel_losses).selectinload(MaterielLoss.owner),
+    selectinload(Event.airspace_violations).selectinload(AirspaceViolation.violating_actor),
+    selectinload(Event.campaigns),
+)
+
+
+async def get_event_by_key(session: AsyncSession, dataset: str, external_id: str) -> Event | None:
+    stmt = select(Event).where(Event.dataset == dataset, Event.external_id == external_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_event_full(session: AsyncSession, event_id: int) -> Event | None:
+    stmt = select(Event).where(Event.id == event_id).options(*FULL_LOAD)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_event_for_update(session: AsyncSession, event_id: int) -> Event | None:
+    """The event with its child collections loaded, so they can be replaced."""
+    stmt = (
+        select(Event)
+        .where(Event.id == event_id)
+        .options(
+            selectinload(Event.actors),
+            selectinload(Event.tags),
+            selectinload(Event.claims),
+            selectinload(Event.casualties),
+            selectinload(Event.territory_changes),
+            selectinload(Event.materiel_losses),
+            selectinload(Event.airspace_violations),
+            selectinload(Event.campaigns),
+        )
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def load_events_full(session: AsyncSession, ids: Sequence[int]) -> list[Event]:
+    """Full events for a page of ids, in the given order, in a fixed number of queries."""
+    if not ids:
+        return []
+    rows = (
+        (await session.execute(select(Event).where(Event.id.in_(ids)).options(*FULL_LOAD)))
+        .scalars()
+        .all()
+    )
+    by_id = {e.id: e for e in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def page_ids(session: AsyncSession, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in (await session.execute(stmt)).all()]
+
+
+async def count(session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> int:
+    stmt = select(func.count()).select_from(Event).where(*where)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def campaigns_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Campaign]:
+    if not ids:
+        return []
+    return list((await session.execute(select(Campaign).where(Campaign.id.in_(ids)))).scalars())
+
+
+async def campaigns_by_names(session: AsyncSession, names: Sequence[str]) -> list[Campaign]:
+    if not names:
+        return []
+    keys = [n.casefold() for n in names]
+    stmt = select(Campaign).where(func.lower(Campaign.name).in_(keys))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def claims_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Claim]:
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Claim).where(Claim.id.in_(ids)))).scalars()
+    return {c.id: c for c in rows}
+
+
+async def delete_event(session: AsyncSession, event: Event) -> None:
+    await session.execute(delete(EventTag).where(EventTag.event_id == event.id))
+    await session.delete(event)

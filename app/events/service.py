@@ -1,0 +1,405 @@
+"""Event use cases: create, replace, patch, delete. Flushes, never commits."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.actors.repository import find_by_name_or_alias
+from app.core.errors import Conflict, Invalid, NotFound
+from app.events import repository
+from app.events.schemas import ActorLink, ClaimIn, EventCreate, EventPatch
+from app.models import (
+    Actor,
+    AirspaceViolation,
+    CasualtyFigure,
+    Claim,
+    Document,
+    Event,
+    EventActor,
+    EventTag,
+    MaterielLoss,
+    Place,
+    Source,
+    SubEventType,
+    TerritoryChange,
+)
+from app.places.service import get_or_create_place
+from app.sources.repository import find_source_by_name
+from app.core.schemas import check_bounds
+
+Loc = list[str | int]
+
+
+class _Resolver:
+    """Resolves names and ids in one request, remembering what it found."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.actors: dict[str, Actor] = {}
+        self.sources: dict[str, Source] = {}
+
+    async def actor(self, actor_id: int | None, name: str | None, loc: Loc) -> Actor | None:
+        if actor_id is not None:
+            found = await self.session.get(Actor, actor_id)
+            if found is None:
+                raise Invalid([*loc[:-1], f"{loc[-1]}_id"], f"actor {actor_id} does not exist")
+            return found
+        if name is None:
+            return None
+        key = name.casefold()
+        if key not in self.actors:
+            hit = await find_by_name_or_alias(self.session, name)
+            if hit is None:
+                raise Invalid(loc, f"no actor is named or aliased {name!r}")
+            self.actors[key] = hit
+        return self.actors[key]
+
+    async def source(self, source_id: int | None, name: str | None, loc: Loc) -> Source | None:
+        if source_id is not None:
+            found = await self.session.get(Source, source_id)
+            if found is None:
+                raise Invalid([*loc[:-1], f"{loc[-1]}_id"], f"source {source_id} does not exist")
+            return found
+        if name is None:
+            return None
+        key = name.casefold()
+        if key not in self.sources:
+            hit = await find_source_by_name(self.session, name)
+            if hit is None:
+                raise Invalid(loc, f"no source is named {name!r}")
+            self.sources[key] = hit
+        return self.sources[key]
+
+
+async def _sub_event_type(session: AsyncSession, code: str, loc: Loc) -> SubEventType:
+    found = await session.get(SubEventType, code)
+    if found is None:
+        raise Invalid(loc, f"unknown sub-event type {code!r}; see /v1/event-types")
+    return found
+
+
+async def create_event(session: AsyncSession, data: EventCreate) -> Event:
+    """Create an event with everything it carries; a duplicate natural key is a 409."""
+    external_id = data.external_id or uuid.uuid4().hex[:16]
+    if await repository.get_event_by_key(session, data.dataset, external_id) is not None:
+        raise Conflict(
+            f"event {data.dataset}/{external_id} already exists", code="duplicate"
+        )
+    event = Event(dataset=data.dataset, external_id=external_id, version=1)
+    event.actors, event.tags, event.claims = [], [], []
+    event.casualties, event.territory_changes = [], []
+    event.materiel_losses, event.airspace_violations, event.campaigns = [], [], []
+    await _apply(session, event, data)
+    session.add(event)
+    await session.flush()
+    await _apply_children(session, event, data)
+    await session.flush()
+    return event
+
+
+async def replace_event(session: AsyncSession, event: Event, data: EventCreate) -> Event:
+    """Replace an event's content with `data` (PUT); its id and natural key stay."""
+    if (data.dataset, data.external_id or event.external_id) != (event.dataset, event.external_id):
+        raise Invalid(["external_id"], "the natural key (dataset, external_id) cannot change")
+    await _apply(session, event, data)
+    event.actors.clear()
+    event.tags.clear()
+    event.casualties.clear()
+    event.territory_changes.clear()
+    event.materiel_losses.clear()
+    event.airspace_violations.clear()
+    event.claims.clear()
+    event.campaigns.clear()
+    await session.flush()
+    await _apply_children(session, event, data)
+    event.version += 1
+    await session.flush()
+    return event
+
+
+async def _apply(session: AsyncSession, event: Event, data: EventCreate) -> None:
+    sub = await _sub_event_type(session, data.sub_event_type, ["body", "sub_event_type"])
+    event.sub_event_type_code = sub.code
+    event.date_start = data.date_start
+    event.date_end = data.date_end or data.date_start
+    event.date_precision = data.date_precision
+    if data.date_precision == "day" and event.date_end != event.date_start:
+        raise Invalid(["body", "date_precision"], "a 'day' event has date_end == date_start")
+    event.summary = data.summary
+    event.notes = data.notes
+    event.civilian_targeting = data.civilian_targeting
+    event.fatalities_low = data.fatalities_low
+    event.fatalities_best = data.fatalities_best
+    event.fatalities_high = data.fatalities_high
+    event.geo_precision = data.geo_precision
+    event.extras = data.extras
+    if data.place_id is not None:
+        if await session.get(Place, data.place_id) is None:
+            raise Invalid(["body", "place_id"], f"place {data.place_id} does not exist")
+        event.place_id = data.place_id
+    elif data.place is not None:
+        event.place_id = (await get_or_create_place(session, data.place, ["body", "place"])).id
+    else:
+        event.place_id = None
+
+
+async def _apply_children(session: AsyncSession, event: Event, data: EventCreate) -> None:
+    resolve = _Resolver(session)
+    claims_by_ref = await _add_claims(session, event, data.claims, resolve)
+
+    def claim_id(ref: str | None, cid: int | None, loc: Loc) -> int | None:
+        if ref is not None:
+            if ref not in claims_by_ref:
+                raise Invalid(loc, f"no claim in this request has ref {ref!r}")
+            return claims_by_ref[ref].id
+        return cid
+
+    known_claims = await repository.claims_by_ids(
+        session,
+        [
+            c.claim_id
+            for group in (
+                data.casualties,
+                data.territory_changes,
+                data.materiel_losses,
+                data.airspace_violations,
+            )
+            for c in group
+            if c.claim_id is not None
+        ],
+    )
+
+    def check_claim(cid: int | None, loc: Loc) -> None:
+        if cid is not None and cid not in known_claims and cid not in {
+            c.id for c in claims_by_ref.values()
+        }:
+            raise Invalid(loc, f"claim {cid} does not exist")
+
+    await _add_actors(event, data.actors, resolve, claims_by_ref)
+    for tag in dict.fromkeys(data.tags):
+        event.tags.append(EventTag(event_id=event.id, tag=tag))
+    for i, c in enumerate(data.casualties):
+        loc: Loc = ["body", "casualties", i]
+        cid = claim_id(c.claim_ref, c.claim_id, [*loc, "claim_ref"])
+        check_claim(cid, [*loc, "claim_id"])
+        actor = await resolve.actor(c.actor_id, c.actor, [*loc, "actor"])
+        event.casualties.append(
+            CasualtyFigure(
+                event_id=event.id,
+                claim_id=cid,
+                outcome=c.outcome,
+                casualty_group=c.casualty_group,
+                actor_id=actor.id if actor else None,
+                count_low=c.low,
+                count_best=c.best,
+                count_high=c.high,
+                qualifier=c.qualifier,
+            )
+        )
+    for i, t in enumerate(data.territory_changes):
+        loc = ["body", "territory_changes", i]
+        cid = claim_id(t.claim_ref, t.claim_id, [*loc, "claim_ref"])
+        check_claim(cid, [*loc, "claim_id"])
+        place_id = t.place_id
+        if place_id is not None and await session.get(Place, place_id) is None:
+            raise Invalid([*loc, "place_id"], f"place {place_id} does not exist")
+        if t.place is not None:
+            place_id = (await get_or_create_place(session, t.place, [*loc, "place"])).id
+        gained = await resolve.actor(t.gained_by_actor_id, t.gained_by, [*loc, "gained_by"])
+        lost = await resolve.actor(t.lost_by_actor_id, t.lost_by, [*loc, "lost_by"])
+        event.territory_changes.append(
+            TerritoryChange(
+                event_id=event.id,
+                claim_id=cid,
+                place_id=place_id,
+                place_kind=t.place_kind,
+                gained_by_actor_id=gained.id if gained else None,
+                lost_by_actor_id=lost.id if lost else None,
+                count_low=t.low,
+                count_best=t.best,
+                count_high=t.high,
+                qualifier=t.qualifier,
+            )
+        )
+    for i, m in enumerate(data.materiel_losses):
+        loc = ["body", "materiel_losses", i]
+        cid = claim_id(m.claim_ref, m.claim_id, [*loc, "claim_ref"])
+        check_claim(cid, [*loc, "claim_id"])
+        owner = await resolve.actor(m.owner_actor_id, m.owner, [*loc, "owner"])
+        event.materiel_losses.append(
+            MaterielLoss(
+                event_id=event.id,
+                claim_id=cid,
+                owner_actor_id=owner.id if owner else None,
+                item=m.item,
+                outcome=m.outcome,
+                quantity_low=m.low,
+                quantity_best=m.best,
+                quantity_high=m.high,
+                qualifier=m.qualifier,
+            )
+        )
+    for i, a in enumerate(data.airspace_violations):
+        loc = ["body", "airspace_violations", i]
+        cid = claim_id(a.claim_ref, a.claim_id, [*loc, "claim_ref"])
+        check_claim(cid, [*loc, "claim_id"])
+        violator = await resolve.actor(
+            a.violating_actor_id, a.violating_actor, [*loc, "violating_actor"]
+        )
+        event.airspace_violations.append(
+            AirspaceViolation(
+                event_id=event.id,
+                claim_id=cid,
+                violating_actor_id=violator.id if violator else None,
+                violated_country_code=a.violated_country_code,
+                count_low=a.low,
+                count_best=a.best,
+                count_high=a.high,
+                qualifier=a.qualifier,
+            )
+        )
+    await _set_campaigns(session, event, data.campaign_ids, data.campaigns)
+
+
+async def _add_claims(
+    session: AsyncSession, event: Event, claims: list[ClaimIn], resolve: _Resolver
+) -> dict[str, Claim]:
+    by_ref: dict[str, Claim] = {}
+    pending_disputes: list[tuple[Claim, str, Loc]] = []
+    for i, c in enumerate(claims):
+        loc: Loc = ["body", "claims", i]
+        source = await resolve.source(c.source_id, c.source, [*loc, "source"])
+        via = await resolve.source(c.via_source_id, c.via_source, [*loc, "via_source"])
+        if c.document_id is not None and await session.get(Document, c.document_id) is None:
+            raise Invalid([*loc, "document_id"], f"document {c.document_id} does not exist")
+        if c.disputes_claim_id is not None and await session.get(Claim, c.disputes_claim_id) is None:
+            raise Invalid([*loc, "disputes_claim_id"], f"claim {c.disputes_claim_id} does not exist")
+        assert source is not None
+        claim = Claim(
+            event_id=event.id,
+            source_id=source.id,
+            via_source_id=via.id if via else None,
+            document_id=c.document_id,
+            kind=c.kind,
+            stance=c.stance,
+            grade=c.grade,
+            assertion=c.assertion,
+            quote=c.quote,
+            claimed_on=c.claimed_on,
+            disputes_claim_id=c.disputes_claim_id,
+            attributes=c.attributes,
+        )
+        event.claims.append(claim)
+        if c.ref:
+            by_ref[c.ref] = claim
+        if c.disputes_claim_ref:
+            pending_disputes.append((claim, c.disputes_claim_ref, [*loc, "disputes_claim_ref"]))
+    await session.flush()
+    for claim, ref, loc in pending_disputes:
+        if ref not in by_ref:
+            raise Invalid(loc, f"no claim in this request has ref {ref!r}")
+        claim.disputes_claim_id = by_ref[ref].id
+    return by_ref
+
+
+async def _add_actors(
+    event: Event, links: list[ActorLink], resolve: _Resolver, claims_by_ref: dict[str, Claim]
+) -> None:
+    seen: set[tuple[int, str]] = set()
+    for i, link in enumerate(links):
+        loc: Loc = ["body", "actors", i]
+        actor = await resolve.actor(link.actor_id, link.actor, [*loc, "actor"])
+        assert actor is not None
+        if (actor.id, link.role) in seen:
+            raise Invalid(loc, f"actor {actor.name!r} is listed twice as {link.role}")
+        seen.add((actor.id, link.role))
+        claim_id = None
+        if link.claim_ref is not None:
+            if link.claim_ref not in claims_by_ref:
+                raise Invalid([*loc, "claim_ref"], f"no claim has ref {link.claim_ref!r}")
+            claim_id = claims_by_ref[link.claim_ref].id
+        event.actors.append(
+            EventActor(
+                event_id=event.id,
+                actor_id=actor.id,
+                role=link.role,
+                status=link.status,
+                claim_id=claim_id,
+                note=link.note,
+            )
+        )
+
+
+async def _set_campaigns(
+    session: AsyncSession, event: Event, ids: list[int], names: list[str]
+) -> None:
+    by_id = await repository.campaigns_by_ids(session, ids)
+    missing = sorted(set(ids) - {c.id for c in by_id})
+    if missing:
+        raise Invalid(["body", "campaign_ids"], f"campaigns {missing} do not exist")
+    by_name = await repository.campaigns_by_names(session, names)
+    found = {c.name.casefold() for c in by_name}
+    unknown = [n for n in names if n.casefold() not in found]
+    if unknown:
+        raise Invalid(["body", "campaigns"], f"no campaign is named {unknown[0]!r}")
+    event.campaigns[:] = list({c.id: c for c in [*by_id, *by_name]}.values())
+
+
+async def patch_event(session: AsyncSession, event_id: int, data: EventPatch) -> Event:
+    event = await repository.get_event_for_update(session, event_id)
+    if event is None:
+        raise NotFound("event", event_id)
+    fields: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if "sub_event_type" in fields:
+        sub = await _sub_event_type(session, fields.pop("sub_event_type"), ["body", "sub_event_type"])
+        event.sub_event_type_code = sub.code
+    if "place_id" in fields:
+        pid = fields.pop("place_id")
+        if pid is not None and await session.get(Place, pid) is None:
+            raise Invalid(["body", "place_id"], f"place {pid} does not exist")
+        event.place_id = pid
+    for name in ("summary", "date_start", "date_precision", "civilian_targeting"):
+        if name in fields and fields[name] is None:
+            raise Invalid(["body", name], "may not be null")
+    tags = fields.pop("tags", None)
+    actors = fields.pop("actors", None)
+    campaign_ids = fields.pop("campaign_ids", None)
+    for name, value in fields.items():
+        setattr(event, name, value)
+    if "date_start" in fields and "date_end" not in fields and event.date_precision == "day":
+        event.date_end = event.date_start
+    if event.date_end < event.date_start:
+        raise Invalid(["body", "date_end"], "date_end must not precede date_start")
+    if event.date_precision == "day" and event.date_end != event.date_start:
+        raise Invalid(["body", "date_precision"], "a 'day' event has date_end == date_start")
+    try:
+        check_bounds(event.fatalities_low, event.fatalities_best, event.fatalities_high)
+    except ValueError as exc:
+        raise Invalid(["body", "fatalities_best"], str(exc)) from exc
+    if tags is not None:
+        event.tags.clear()
+        await session.flush()
+        for tag in dict.fromkeys(tags):
+            event.tags.append(EventTag(event_id=event.id, tag=tag))
+    if actors is not None:
+        event.actors.clear()
+        await session.flush()
+        links = [ActorLink.model_validate(a) for a in actors]
+        await _add_actors(event, links, _Resolver(session), {})
+    if campaign_ids is not None:
+        await _set_campaigns(session, event, campaign_ids, [])
+    event.version += 1
+    await session.flush()
+    return event
+
+
+async def delete_event(session: AsyncSession, event_id: int) -> Event:
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise NotFound("event", event_id)
+    await repository.delete_event(session, event)
+    await session.flush()
+    return event
