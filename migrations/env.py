@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from alembic import context
@@ -13,6 +14,8 @@ from app.models import Base
 from app.models.base import UTCDateTime
 
 config = context.config
+# PostGIS's geography column is managed by hand in a migration; reflection need not know it.
+warnings.filterwarnings("ignore", message="Did not recognize type 'geography'")
 target_metadata = Base.metadata
 
 
@@ -73,9 +76,16 @@ def _include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     # PostGIS and FTS objects are managed by hand in migrations, not by the models.
-    if type_ == "table" and name in {"spatial_ref_sys", "events_fts"}:
+    if type_ == "table" and name and (name == "spatial_ref_sys" or name.startswith("events_fts")):
         return False
-    return not (type_ == "table" and name and name.startswith("events_fts_"))
+    if type_ == "column" and name == "geog":
+        return False
+    return not (
+        type_ == "index"
+        and reflected
+        and name
+        in {"ix_events_fts", "ix_places_geog", "ix_events_fatalities_sort", "ix_places_lat_lon"}
+    )
 
 
 if context.is_offline_mode():

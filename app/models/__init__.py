@@ -14,6 +14,7 @@ from app.models.events import (
     TerritoryChange,
     campaign_events,
 )
+from app.models.history import EventRevision, EventTombstone
 from app.models.places import Place
 from app.models.sources import Claim, Document, Source
 from app.models.taxonomy import EventType, SubEventType
@@ -30,6 +31,8 @@ __all__ = [
     "Document",
     "Event",
     "EventActor",
+    "EventRevision",
+    "EventTombstone",
     "EventTag",
     "EventType",
     "MaterielLoss",
