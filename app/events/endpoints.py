@@ -12,9 +12,15 @@ from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotFound, Problem
 from app.core.pagination import decode_cursor, encode_cursor
-from app.events import repository, service
+from app.events import history, repository, service
 from app.events.queries import EventFilters, conditions, cursor_payload, keyset_page
-from app.events.schemas import EventCreate, EventPage, EventPatch, EventRead
+from app.events.schemas import (
+    EventCreate,
+    EventPage,
+    EventPatch,
+    EventRead,
+    EventRevisionRead,
+)
 from app.events.serialize import event_dict
 
 router = APIRouter(prefix="/events", tags=["events"])
@@ -77,18 +83,16 @@ async def list_events(
     responses=ERRORS,
 )
 async def create_event(
-    data: EventCreate, session: SessionDep, _key: WriteKey, response: Response
+    data: EventCreate, session: SessionDep, key: WriteKey, response: Response
 ) -> Any:
-    event = await service.create_event(session, data)
+    event = await service.create_event(session, data, api_key_id=key.id)
     full = await repository.get_event_full(session, event.id)
     assert full is not None
     response.headers["Location"] = f"/v1/events/{event.id}"
     return event_dict(full)
 
 
-@router.get(
-    "/{event_id}", summary="One event, nested", response_model=EventRead, responses=ERRORS
-)
+@router.get("/{event_id}", summary="One event, nested", response_model=EventRead, responses=ERRORS)
 async def get_event(event_id: int, session: SessionDep, _key: ReadKey) -> Any:
     event = await repository.get_event_full(session, event_id)
     if event is None:
@@ -103,12 +107,12 @@ async def get_event(event_id: int, session: SessionDep, _key: ReadKey) -> Any:
     responses=ERRORS,
 )
 async def replace_event(
-    event_id: int, data: EventCreate, session: SessionDep, _key: WriteKey
+    event_id: int, data: EventCreate, session: SessionDep, key: WriteKey
 ) -> Any:
     event = await repository.get_event_for_update(session, event_id)
     if event is None:
         raise NotFound("event", event_id)
-    await service.replace_event(session, event, data)
+    await service.replace_event(session, event, data, api_key_id=key.id)
     session.expunge(event)
     full = await repository.get_event_full(session, event_id)
     assert full is not None
@@ -118,10 +122,8 @@ async def replace_event(
 @router.patch(
     "/{event_id}", summary="Change some fields", response_model=EventRead, responses=ERRORS
 )
-async def patch_event(
-    event_id: int, data: EventPatch, session: SessionDep, _key: WriteKey
-) -> Any:
-    event = await service.patch_event(session, event_id, data)
+async def patch_event(event_id: int, data: EventPatch, session: SessionDep, key: WriteKey) -> Any:
+    event = await service.patch_event(session, event_id, data, api_key_id=key.id)
     session.expunge(event)
     full = await repository.get_event_full(session, event_id)
     assert full is not None
@@ -134,6 +136,19 @@ async def patch_event(
     summary="Delete an event",
     responses=ERRORS,
 )
-async def delete_event(event_id: int, session: SessionDep, _key: WriteKey) -> Response:
-    await service.delete_event(session, event_id)
+async def delete_event(event_id: int, session: SessionDep, key: WriteKey) -> Response:
+    await service.delete_event(session, event_id, api_key_id=key.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{event_id}/revisions",
+    summary="Every change to an event: who (API key id), when, and the event as it became",
+    response_model=list[EventRevisionRead],
+    responses=ERRORS,
+)
+async def list_revisions(event_id: int, session: SessionDep, _key: ReadKey) -> Any:
+    revisions = await history.list_revisions(session, event_id)
+    if not revisions and await repository.get_event_by_id(session, event_id) is None:
+        raise NotFound("event", event_id)
+    return [EventRevisionRead.model_validate(r) for r in revisions]

@@ -108,9 +108,7 @@ def conditions(f: EventFilters) -> list[ColumnElement[bool]]:
         if f.event_type:
             sub = sub.where(SubEventType.event_type_code.in_(f.event_type))
         if f.disorder_type:
-            sub = sub.where(
-                or_(*[SubEventType.disorder_type.contains(d) for d in f.disorder_type])
-            )
+            sub = sub.where(or_(*[SubEventType.disorder_type.contains(d) for d in f.disorder_type]))
         where.append(Event.sub_event_type_code.in_(sub))
     if f.actor or f.actor_role:
         ea = select(EventActor.event_id)
@@ -155,7 +153,9 @@ def conditions(f: EventFilters) -> list[ColumnElement[bool]]:
         claims = select(Claim.event_id).where(Claim.event_id.is_not(None))
         if f.source:
             ids, names = _split_ids(f.source)
-            by_name = select(Source.id).where(func.lower(Source.name).in_([n.casefold() for n in names]))
+            by_name = select(Source.id).where(
+                func.lower(Source.name).in_([n.casefold() for n in names])
+            )
             claims = claims.where(
                 or_(
                     Claim.source_id.in_(ids),
@@ -184,7 +184,9 @@ def conditions(f: EventFilters) -> list[ColumnElement[bool]]:
     if f.updated_since:
         where.append(Event.updated_at >= f.updated_since)
     if f.q:
-        pattern = "%" + f.q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%" + f.q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         where.append(
             or_(
                 func.lower(Event.summary).like(pattern, escape="\\"),

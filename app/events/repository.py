@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
@@ -17,7 +17,6 @@ from app.models import (
     Claim,
     Event,
     EventActor,
-    EventTag,
     MaterielLoss,
     TerritoryChange,
 )
@@ -44,9 +43,17 @@ async def get_event_by_key(session: AsyncSession, dataset: str, external_id: str
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get_event_full(session: AsyncSession, event_id: int) -> Event | None:
+async def get_event_full(
+    session: AsyncSession, event_id: int, *, populate_existing: bool = False
+) -> Event | None:
     stmt = select(Event).where(Event.id == event_id).options(*FULL_LOAD)
+    if populate_existing:
+        stmt = stmt.execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_event_by_id(session: AsyncSession, event_id: int) -> Event | None:
+    return await session.get(Event, event_id)
 
 
 async def get_event_for_update(session: AsyncSession, event_id: int) -> Event | None:
@@ -112,5 +119,5 @@ async def claims_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, 
 
 
 async def delete_event(session: AsyncSession, event: Event) -> None:
-    await session.execute(delete(EventTag).where(EventTag.event_id == event.id))
+    # Children go by ON DELETE CASCADE (passive_deletes), not by loading them.
     await session.delete(event)

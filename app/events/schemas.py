@@ -374,6 +374,16 @@ class EventRead(ReadModel):
     updated_at: dt.datetime
 
 
+class EventRevisionRead(ReadModel):
+    id: int
+    event_id: int
+    version: int
+    operation: str
+    changed_at: dt.datetime
+    api_key_id: int | None
+    snapshot: dict[str, Any] | None
+
+
 class EventPage(BaseModel):
     items: list[dict[str, Any]]
     next_cursor: str | None

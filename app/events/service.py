@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.actors.repository import find_by_name_or_alias
 from app.core.errors import Conflict, Invalid, NotFound
 from app.events import repository
+from app.events.history import record_deletion, record_revision
 from app.events.schemas import ActorLink, ClaimIn, EventCreate, EventPatch
 from app.models import (
     Actor,
@@ -81,13 +82,13 @@ async def _sub_event_type(session: AsyncSession, code: str, loc: Loc) -> SubEven
     return found
 
 
-async def create_event(session: AsyncSession, data: EventCreate) -> Event:
+async def create_event(
+    session: AsyncSession, data: EventCreate, *, api_key_id: int | None = None
+) -> Event:
     """Create an event with everything it carries; a duplicate natural key is a 409."""
     external_id = data.external_id or uuid.uuid4().hex[:16]
     if await repository.get_event_by_key(session, data.dataset, external_id) is not None:
-        raise Conflict(
-            f"event {data.dataset}/{external_id} already exists", code="duplicate"
-        )
+        raise Conflict(f"event {data.dataset}/{external_id} already exists", code="duplicate")
     event = Event(dataset=data.dataset, external_id=external_id, version=1)
     event.actors, event.tags, event.claims = [], [], []
     event.casualties, event.territory_changes = [], []
@@ -96,11 +97,13 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
     session.add(event)
     await session.flush()
     await _apply_children(session, event, data)
-    await session.flush()
+    await record_revision(session, event.id, "create", api_key_id)
     return event
 
 
-async def replace_event(session: AsyncSession, event: Event, data: EventCreate) -> Event:
+async def replace_event(
+    session: AsyncSession, event: Event, data: EventCreate, *, api_key_id: int | None = None
+) -> Event:
     """Replace an event's content with `data` (PUT); its id and natural key stay."""
     if (data.dataset, data.external_id or event.external_id) != (event.dataset, event.external_id):
         raise Invalid(["external_id"], "the natural key (dataset, external_id) cannot change")
@@ -116,7 +119,7 @@ async def replace_event(session: AsyncSession, event: Event, data: EventCreate) 
     await session.flush()
     await _apply_children(session, event, data)
     event.version += 1
-    await session.flush()
+    await record_revision(session, event.id, "update", api_key_id)
     return event
 
 
@@ -173,9 +176,11 @@ async def _apply_children(session: AsyncSession, event: Event, data: EventCreate
     )
 
     def check_claim(cid: int | None, loc: Loc) -> None:
-        if cid is not None and cid not in known_claims and cid not in {
-            c.id for c in claims_by_ref.values()
-        }:
+        if (
+            cid is not None
+            and cid not in known_claims
+            and cid not in {c.id for c in claims_by_ref.values()}
+        ):
             raise Invalid(loc, f"claim {cid} does not exist")
 
     await _add_actors(event, data.actors, resolve, claims_by_ref)
@@ -275,8 +280,13 @@ async def _add_claims(
         via = await resolve.source(c.via_source_id, c.via_source, [*loc, "via_source"])
         if c.document_id is not None and await session.get(Document, c.document_id) is None:
             raise Invalid([*loc, "document_id"], f"document {c.document_id} does not exist")
-        if c.disputes_claim_id is not None and await session.get(Claim, c.disputes_claim_id) is None:
-            raise Invalid([*loc, "disputes_claim_id"], f"claim {c.disputes_claim_id} does not exist")
+        if (
+            c.disputes_claim_id is not None
+            and await session.get(Claim, c.disputes_claim_id) is None
+        ):
+            raise Invalid(
+                [*loc, "disputes_claim_id"], f"claim {c.disputes_claim_id} does not exist"
+            )
         assert source is not None
         claim = Claim(
             event_id=event.id,
@@ -348,13 +358,17 @@ async def _set_campaigns(
     event.campaigns[:] = list({c.id: c for c in [*by_id, *by_name]}.values())
 
 
-async def patch_event(session: AsyncSession, event_id: int, data: EventPatch) -> Event:
+async def patch_event(
+    session: AsyncSession, event_id: int, data: EventPatch, *, api_key_id: int | None = None
+) -> Event:
     event = await repository.get_event_for_update(session, event_id)
     if event is None:
         raise NotFound("event", event_id)
     fields: dict[str, Any] = data.model_dump(exclude_unset=True)
     if "sub_event_type" in fields:
-        sub = await _sub_event_type(session, fields.pop("sub_event_type"), ["body", "sub_event_type"])
+        sub = await _sub_event_type(
+            session, fields.pop("sub_event_type"), ["body", "sub_event_type"]
+        )
         event.sub_event_type_code = sub.code
     if "place_id" in fields:
         pid = fields.pop("place_id")
@@ -392,14 +406,18 @@ async def patch_event(session: AsyncSession, event_id: int, data: EventPatch) ->
     if campaign_ids is not None:
         await _set_campaigns(session, event, campaign_ids, [])
     event.version += 1
-    await session.flush()
+    await record_revision(session, event.id, "update", api_key_id)
     return event
 
 
-async def delete_event(session: AsyncSession, event_id: int) -> Event:
+async def delete_event(
+    session: AsyncSession, event_id: int, *, api_key_id: int | None = None
+) -> Event:
+    """Delete an event, leaving a tombstone for syncing clients and a last revision."""
     event = await session.get(Event, event_id)
     if event is None:
         raise NotFound("event", event_id)
+    await record_deletion(session, event, api_key_id)
     await repository.delete_event(session, event)
     await session.flush()
     return event

@@ -97,25 +97,38 @@ class Event(Timestamped, Base):
     sub_event_type: Mapped[SubEventType] = relationship(lazy="raise")
     place: Mapped[Place | None] = relationship(lazy="raise")
     actors: Mapped[list[EventActor]] = relationship(
-        back_populates="event", cascade="all, delete-orphan", lazy="raise", order_by="EventActor.id"
+        back_populates="event",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise",
+        order_by="EventActor.id",
     )
     tags: Mapped[list[EventTag]] = relationship(
-        cascade="all, delete-orphan", lazy="raise", order_by="EventTag.tag"
+        cascade="all, delete-orphan", passive_deletes=True, lazy="raise", order_by="EventTag.tag"
     )
     claims: Mapped[list[Claim]] = relationship(
-        cascade="all, delete-orphan", lazy="raise", order_by="Claim.id"
+        cascade="all, delete-orphan", passive_deletes=True, lazy="raise", order_by="Claim.id"
     )
     casualties: Mapped[list[CasualtyFigure]] = relationship(
-        cascade="all, delete-orphan", lazy="raise", order_by="CasualtyFigure.id"
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise",
+        order_by="CasualtyFigure.id",
     )
     territory_changes: Mapped[list[TerritoryChange]] = relationship(
-        cascade="all, delete-orphan", lazy="raise", order_by="TerritoryChange.id"
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise",
+        order_by="TerritoryChange.id",
     )
     materiel_losses: Mapped[list[MaterielLoss]] = relationship(
-        cascade="all, delete-orphan", lazy="raise", order_by="MaterielLoss.id"
+        cascade="all, delete-orphan", passive_deletes=True, lazy="raise", order_by="MaterielLoss.id"
     )
     airspace_violations: Mapped[list[AirspaceViolation]] = relationship(
-        cascade="all, delete-orphan", lazy="raise", order_by="AirspaceViolation.id"
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise",
+        order_by="AirspaceViolation.id",
     )
     campaigns: Mapped[list[Campaign]] = relationship(
         secondary="campaign_events", back_populates="events", lazy="raise"

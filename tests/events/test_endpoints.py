@@ -195,3 +195,20 @@ async def test_unknown_query_parameter_is_422(api: Api) -> None:
     r = await api.get("/v1/events", params={"contry": "SY"})
     assert r.status_code == 422
     assert r.json()["errors"][0]["loc"] == ["query", "contry"]
+
+
+async def test_every_change_is_traceable(api: Api, world: dict[str, int]) -> None:
+    eid = (await api.post("/v1/events", json=strike())).json()["id"]
+    await api.patch(f"/v1/events/{eid}", json={"summary": "corrected"})
+    r = await api.patch(f"/v1/events/{eid}", json={"fatalities_low": 99})  # rejected: nothing kept
+    assert r.status_code == 422
+    revs = (await api.get(f"/v1/events/{eid}/revisions")).json()
+    assert [(r["version"], r["operation"]) for r in revs] == [(1, "create"), (2, "update")]
+    assert revs[0]["snapshot"]["summary"].startswith("Russian air strikes")
+    assert revs[1]["snapshot"]["summary"] == "corrected"
+    assert revs[0]["api_key_id"] is not None
+    assert (await api.delete(f"/v1/events/{eid}")).status_code == 204
+    revs = (await api.get(f"/v1/events/{eid}/revisions")).json()
+    assert revs[-1]["operation"] == "delete" and revs[-1]["snapshot"]["summary"] == "corrected"
+    assert api.count("event_tombstones") == 1
+    assert (await api.get("/v1/events/424242/revisions")).status_code == 404
