@@ -1,4 +1,4 @@
-"""Application factory: `create_app(settings)` builds everything; the engine lives in the lifespan."""
+"""Application factory: `create_app(settings)` builds all; the engine lives in the lifespan."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from app.core.db import make_engine, make_sessionmaker
 from app.core.errors import Problem, install_error_handlers
 from app.events.endpoints import router as events_router
 from app.places.endpoints import router as places_router
+from app.sources.endpoints import documents_router
 from app.sources.endpoints import router as sources_router
 from app.taxonomy.endpoints import router as taxonomy_router
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         actors_router,
         places_router,
         sources_router,
+        documents_router,
         claims_router,
         campaigns_router,
         taxonomy_router,

@@ -117,7 +117,9 @@ def truncate_all(url: str) -> None:
             conn.commit()
             with conn.begin():
                 existing = set(
-                    conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).scalars()
+                    conn.execute(
+                        text("SELECT name FROM sqlite_master WHERE type='table'")
+                    ).scalars()
                 )
                 for t in reversed(tables):
                     conn.execute(t.delete())

@@ -9,7 +9,7 @@ DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./conflictdb.sqlite3"
 
 
 def normalize_database_url(url: str) -> str:
-    """Map the URL forms users paste (postgres://, postgresql://, sqlite:///) onto our async drivers."""
+    """Map the URL forms users paste (postgres://, sqlite:///) onto our async drivers."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):

@@ -21,7 +21,7 @@ DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def _no_nul(value: str) -> str:
+def no_nul(value: str) -> str:
     # PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 rather than a 500.
     if "\x00" in value:
         raise ValueError("text must not contain NUL characters")
@@ -30,7 +30,7 @@ def _no_nul(value: str) -> str:
 
 def _single_spaced(value: str) -> str:
     # Names are matched case- and space-folded; storing them single-spaced keeps lookups exact.
-    return " ".join(_no_nul(value).split())
+    return " ".join(no_nul(value).split())
 
 
 NameStr = Annotated[
@@ -38,16 +38,16 @@ NameStr = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
     AfterValidator(_single_spaced),
 ]
-LongText = Annotated[str, StringConstraints(max_length=20000), AfterValidator(_no_nul)]
+LongText = Annotated[str, StringConstraints(max_length=20000), AfterValidator(no_nul)]
 Url = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=1000, pattern=r"^https?://\S+$"),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
 SearchText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
 
 _JSON_INT_LIMIT = 2**63 - 1
@@ -56,7 +56,7 @@ _JSON_INT_LIMIT = 2**63 - 1
 def check_json(value: Any, loc: str = "") -> Any:
     """Reject what JSON columns or the response encoder cannot hold: NUL, NaN, huge integers."""
     if isinstance(value, str):
-        _no_nul(value)
+        no_nul(value)
     elif isinstance(value, bool) or value is None:
         pass
     elif isinstance(value, int):
@@ -67,7 +67,7 @@ def check_json(value: Any, loc: str = "") -> Any:
             raise ValueError(f"{loc or 'value'}: numbers must be finite")
     elif isinstance(value, dict):
         for key, item in value.items():
-            _no_nul(key)
+            no_nul(key)
             check_json(item, f"{loc}.{key}" if loc else key)
     elif isinstance(value, list):
         for i, item in enumerate(value):

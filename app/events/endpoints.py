@@ -6,12 +6,12 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response, status
-from app.core.responses import json_response
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotFound, Problem
 from app.core.pagination import decode_cursor, encode_cursor
+from app.core.responses import json_response
 from app.events import history, repository, service
 from app.events.queries import EventFilters, conditions, cursor_payload, keyset_page
 from app.events.schemas import (

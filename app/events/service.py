@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors.repository import find_by_name_or_alias
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.schemas import check_bounds
 from app.events import repository
 from app.events.history import record_deletion, record_revision
 from app.events.schemas import ActorLink, ClaimIn, EventCreate, EventPatch
@@ -29,7 +30,6 @@ from app.models import (
 )
 from app.places.service import get_or_create_place
 from app.sources.repository import find_source_by_name
-from app.core.schemas import check_bounds
 
 Loc = list[str | int]
 

@@ -1,4 +1,4 @@
-"""The ORM entity graph, in one package: events, actors, places, sources and claims are one graph."""
+"""The ORM entity graph in one package: events, actors, places, sources, claims form one graph."""
 
 from app.models.actors import Actor, ActorAlias
 from app.models.auth import ApiKey
@@ -32,8 +32,8 @@ __all__ = [
     "Event",
     "EventActor",
     "EventRevision",
-    "EventTombstone",
     "EventTag",
+    "EventTombstone",
     "EventType",
     "MaterielLoss",
     "Place",

@@ -90,7 +90,7 @@ class Event(Timestamped, Base):
     fatalities_low: Mapped[int | None] = mapped_column(Integer)
     fatalities_best: Mapped[int | None] = mapped_column(Integer)
     fatalities_high: Mapped[int | None] = mapped_column(Integer)
-    # Dataset-specific fields kept for a lossless round trip (UCDP conflict ids, ACLED source_scale).
+    # Dataset-specific fields kept for a lossless round trip (UCDP ids, ACLED source_scale).
     extras: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -71,11 +71,19 @@ def world(api: Api) -> dict[str, int]:
     url = api.database_url
     return {
         "russia": create_actor(
-            url, "Military Forces of Russia (2015-)", 8, ["Russian air force", "Moscow's warplanes"], country_code="RU"
+            url,
+            "Military Forces of Russia (2015-)",
+            8,
+            ["Russian air force", "Moscow's warplanes"],
+            country_code="RU",
         ),
         "rebels": create_actor(url, "Rebels (Syria)", 2, ["rebels"], country_code="SY"),
         "syria": create_actor(
-            url, "Military Forces of Syria (2000-)", 1, ["regime forces", "Syrian army"], country_code="SY"
+            url,
+            "Military Forces of Syria (2000-)",
+            1,
+            ["regime forces", "Syrian army"],
+            country_code="SY",
         ),
         "afp": create_source(url, "AFP", "news_agency"),
         "mil": create_source(url, "Military source in Sahl al-Ghab", "military"),
@@ -106,7 +114,9 @@ async def test_create_nested_and_read_back(api: Api, world: dict[str, int]) -> N
     assert got["tags"] == ["russian-campaign"]
 
 
-async def test_duplicate_natural_key_is_409_and_writes_nothing(api: Api, world: dict[str, int]) -> None:
+async def test_duplicate_natural_key_is_409_and_writes_nothing(
+    api: Api, world: dict[str, int]
+) -> None:
     assert (await api.post("/v1/events", json=strike())).status_code == 201
     before = (api.count("events"), api.count("claims"), api.count("places"))
     r = await api.post("/v1/events", json=strike(summary="another"))
@@ -129,8 +139,10 @@ async def test_duplicate_natural_key_is_409_and_writes_nothing(api: Api, world: 
         ({"fatalities_low": 20, "fatalities_best": 13}, ["body"]),
         ({"date_start": "2015-10-09", "date_end": "2015-10-01"}, ["body"]),
         ({"place": {"name": "X", "country_code": "ZZ"}}, ["body", "place", "country_code"]),
-        ({"place": {"name": "X", "country_code": "SY", "latitude": 95, "longitude": 1}},
-         ["body", "place", "latitude"]),
+        (
+            {"place": {"name": "X", "country_code": "SY", "latitude": 95, "longitude": 1}},
+            ["body", "place", "latitude"],
+        ),
     ],
 )
 async def test_rejected_write_is_422_with_location_and_leaves_nothing(
@@ -170,7 +182,9 @@ async def test_replace_patch_delete(api: Api, world: dict[str, int]) -> None:
     eid = created["id"]
     r = await api.put(
         f"/v1/events/{eid}",
-        json=strike(summary="revised", casualties=[], actors=[{"actor": "Syrian army", "role": "initiator"}]),
+        json=strike(
+            summary="revised", casualties=[], actors=[{"actor": "Syrian army", "role": "initiator"}]
+        ),
     )
     assert r.status_code == 200, r.text
     got = r.json()

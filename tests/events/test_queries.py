@@ -15,10 +15,16 @@ HAMA = {"name": "Hama", "kind": "province", "country_code": "SY", "admin1": "Ham
 
 
 async def _place(api: Api, body: dict[str, Any]) -> int:
-    r = await api.post("/v1/events", json={
-        "external_id": f"P-{body['name']}", "date_start": "2000-01-01",
-        "sub_event_type": "other", "summary": "anchor", "place": body,
-    })
+    r = await api.post(
+        "/v1/events",
+        json={
+            "external_id": f"P-{body['name']}",
+            "date_start": "2000-01-01",
+            "sub_event_type": "other",
+            "summary": "anchor",
+            "place": body,
+        },
+    )
     assert r.status_code == 201, r.text
     return int(r.json()["place"]["id"])
 
@@ -27,7 +33,9 @@ async def _place(api: Api, body: dict[str, Any]) -> int:
 async def corpus(api: Api) -> dict[str, Any]:
     url = api.database_url
     ids = {
-        "syria": create_actor(url, "Military Forces of Syria (2000-)", 1, ["regime forces", "the army"]),
+        "syria": create_actor(
+            url, "Military Forces of Syria (2000-)", 1, ["regime forces", "the army"]
+        ),
         "russia": create_actor(url, "Military Forces of Russia (2015-)", 8, ["Russian warplanes"]),
         "nusra": create_actor(url, "Al-Nusra Front", 2),
         "sohr": create_source(url, "Syrian Observatory for Human Rights", "monitor"),
@@ -39,9 +47,31 @@ async def corpus(api: Api) -> dict[str, Any]:
     specs = [
         ("E1", "2015-10-01", "air_drone_strike", "russia", "nusra", 5, "Latakia", "SY", None, "tv"),
         ("E2", "2015-10-05", "armed_clash", "syria", "nusra", 24, "Hama", "SY", hama, "sohr"),
-        ("E3", "2015-10-08", "government_regains_territory", "syria", "nusra", 0, "Hama", "SY", hama, "sohr"),
+        (
+            "E3",
+            "2015-10-08",
+            "government_regains_territory",
+            "syria",
+            "nusra",
+            0,
+            "Hama",
+            "SY",
+            hama,
+            "sohr",
+        ),
         ("E4", "2015-10-08", "air_drone_strike", "russia", "syria", 32, "Idlib", "SY", None, "tv"),
-        ("E5", "2016-02-01", "shelling_artillery_missile_attack", "syria", "nusra", None, "Aleppo", "SY", None, "sohr"),
+        (
+            "E5",
+            "2016-02-01",
+            "shelling_artillery_missile_attack",
+            "syria",
+            "nusra",
+            None,
+            "Aleppo",
+            "SY",
+            None,
+            "sohr",
+        ),
         ("E6", "2015-10-06", "airspace_violation", "russia", None, None, "Hatay", "TR", None, "tv"),
     ]
     for ext, date, sub, a1, a2, fat, admin1, cc, parent, src in specs:
@@ -49,13 +79,27 @@ async def corpus(api: Api) -> dict[str, Any]:
         if a2:
             actors.append({"actor_id": ids[a2], "role": "target"})
         body = {
-            "external_id": ext, "date_start": date, "sub_event_type": sub,
-            "summary": f"event {ext} in {admin1}" + (" with Nusra positions hit" if a2 == "nusra" else ""),
-            "place": {"name": f"Village {ext}", "kind": "village", "country_code": cc,
-                      "admin1": admin1, "parent_id": parent},
-            "actors": actors, "fatalities_best": fat,
-            "claims": [{"source_id": ids[src], "assertion": "it happened",
-                        "grade": "fair" if src == "sohr" else "weak"}],
+            "external_id": ext,
+            "date_start": date,
+            "sub_event_type": sub,
+            "summary": f"event {ext} in {admin1}"
+            + (" with Nusra positions hit" if a2 == "nusra" else ""),
+            "place": {
+                "name": f"Village {ext}",
+                "kind": "village",
+                "country_code": cc,
+                "admin1": admin1,
+                "parent_id": parent,
+            },
+            "actors": actors,
+            "fatalities_best": fat,
+            "claims": [
+                {
+                    "source_id": ids[src],
+                    "assertion": "it happened",
+                    "grade": "fair" if src == "sohr" else "weak",
+                }
+            ],
             "campaign_ids": [ids["campaign"]] if a1 == "russia" else [],
             "tags": ["offensive"] if ext in {"E2", "E3"} else [],
         }
@@ -72,9 +116,18 @@ async def ext_ids(api: Api, **params: Any) -> list[str]:
 
 
 async def test_filters(api: Api, corpus: dict[str, Any]) -> None:
-    assert await ext_ids(api, date_from="2015-10-05", date_to="2015-10-08") == ["E2", "E3", "E4", "E6"]
+    assert await ext_ids(api, date_from="2015-10-05", date_to="2015-10-08") == [
+        "E2",
+        "E3",
+        "E4",
+        "E6",
+    ]
     assert await ext_ids(api, date_from="2016-01-01") == ["E5"]
-    assert await ext_ids(api, sub_event_type=["air_drone_strike", "airspace_violation"]) == ["E1", "E4", "E6"]
+    assert await ext_ids(api, sub_event_type=["air_drone_strike", "airspace_violation"]) == [
+        "E1",
+        "E4",
+        "E6",
+    ]
     assert await ext_ids(api, event_type="battles") == ["E2", "E3"]
     assert await ext_ids(api, actor="regime forces") == ["E2", "E3", "E4", "E5"]
     assert await ext_ids(api, actor="the army", actor_role="target") == ["E4"]
@@ -91,7 +144,11 @@ async def test_filters(api: Api, corpus: dict[str, Any]) -> None:
     assert await ext_ids(api, q="NUSRA positions") == ["E1", "E2", "E3", "E5"]
     # all combined: AND across parameters, OR within one
     assert await ext_ids(
-        api, actor="regime forces", admin1=["Hama", "Aleppo"], date_to="2015-12-31", fatalities_min=1
+        api,
+        actor="regime forces",
+        admin1=["Hama", "Aleppo"],
+        date_to="2015-12-31",
+        fatalities_min=1,
     ) == ["E2"]
 
 
@@ -110,13 +167,18 @@ async def test_keyset_pages_cover_everything_once(api: Api, corpus: dict[str, An
             r = await api.client.get(body["next_url"])
             assert r.status_code == 200, (sort, r.text)
         assert len(seen) == len(set(seen)) == total == 7, sort
-    dates = [e["date_start"] for e in (await api.get("/v1/events", params={"sort": "-date"})).json()["items"]]
+    dates = [
+        e["date_start"]
+        for e in (await api.get("/v1/events", params={"sort": "-date"})).json()["items"]
+    ]
     assert dates == sorted(dates, reverse=True)
 
 
 async def test_total_only_on_request(api: Api, corpus: dict[str, Any]) -> None:
     assert (await api.get("/v1/events")).json()["total"] is None
-    assert (await api.get("/v1/events", params={"total": "true", "country": "SY"})).json()["total"] == 6
+    assert (await api.get("/v1/events", params={"total": "true", "country": "SY"})).json()[
+        "total"
+    ] == 6
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJ4IjoxfQ", "a" * 300, "%%%", ""])
