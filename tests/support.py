@@ -10,11 +10,10 @@ import itertools
 from typing import Any
 
 import httpx
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.core.db import make_sync_engine
-from app.models import Event, EventActor, TerritoryChange, campaign_events
+from app.models import Event, EventActor, TerritoryChange
 
 _serial = itertools.count(1)
 
@@ -65,10 +64,3 @@ def insert_event_actor(url: str, event_id: int, actor_id: int, role: str = "init
 
 def insert_territory_change(url: str, event_id: int, place_id: int) -> int:
     return _write(url, TerritoryChange(event_id=event_id, place_id=place_id))
-
-
-def link_campaign(url: str, campaign_id: int, event_id: int) -> None:
-    engine = make_sync_engine(url)
-    with engine.begin() as conn:
-        conn.execute(insert(campaign_events).values(campaign_id=campaign_id, event_id=event_id))
-    engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,58 +94,55 @@ async def parent_id_of(session: AsyncSession, actor_id: int) -> int | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _filters(
-    q: str | None, actor_types: list[int], country_codes: list[str], parent_id: int | None
-) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
-    if q:
-        key = alias_key(q)
-        conds.append(
-            or_(
-                func.lower(Actor.name).contains(key, autoescape=True),
-                exists().where(
-                    ActorAlias.actor_id == Actor.id,
-                    ActorAlias.alias_key.contains(key, autoescape=True),
-                ),
+@dataclass(frozen=True)
+class ActorFilter:
+    """What a list of actors is narrowed to; empty lists mean no restriction."""
+
+    q: str | None = None
+    actor_types: Sequence[int] = field(default_factory=list)
+    country_codes: Sequence[str] = field(default_factory=list)
+    parent_id: int | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if self.q:
+            key = alias_key(self.q)
+            conds.append(
+                or_(
+                    func.lower(Actor.name).contains(key, autoescape=True),
+                    exists().where(
+                        ActorAlias.actor_id == Actor.id,
+                        ActorAlias.alias_key.contains(key, autoescape=True),
+                    ),
+                )
             )
-        )
-    if actor_types:
-        conds.append(Actor.actor_type.in_(actor_types))
-    if country_codes:
-        conds.append(Actor.country_code.in_(country_codes))
-    if parent_id is not None:
-        conds.append(Actor.parent_id == parent_id)
-    return conds
+        if self.actor_types:
+            conds.append(Actor.actor_type.in_(list(self.actor_types)))
+        if self.country_codes:
+            conds.append(Actor.country_code.in_(list(self.country_codes)))
+        if self.parent_id is not None:
+            conds.append(Actor.parent_id == self.parent_id)
+        return conds
 
 
 async def list_page(
-    session: AsyncSession,
-    *,
-    after_id: int | None,
-    limit: int,
-    q: str | None = None,
-    actor_types: list[int] | None = None,
-    country_codes: list[str] | None = None,
-    parent_id: int | None = None,
+    session: AsyncSession, where: ActorFilter, *, after_id: int | None, limit: int
 ) -> list[Actor]:
     """Up to `limit` actors after `after_id` in id order, with aliases and parent loaded."""
-    conds = _filters(q, actor_types or [], country_codes or [], parent_id)
-    stmt = select(Actor).where(*conds).order_by(Actor.id).limit(limit).options(*_READ_OPTIONS)
+    stmt = (
+        select(Actor)
+        .where(*where.conditions())
+        .order_by(Actor.id)
+        .limit(limit)
+        .options(*_READ_OPTIONS)
+    )
     if after_id is not None:
         stmt = stmt.where(Actor.id > after_id)
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def count(
-    session: AsyncSession,
-    *,
-    q: str | None = None,
-    actor_types: list[int] | None = None,
-    country_codes: list[str] | None = None,
-    parent_id: int | None = None,
-) -> int:
-    conds = _filters(q, actor_types or [], country_codes or [], parent_id)
-    stmt = select(func.count()).select_from(Actor).where(*conds)
+async def count(session: AsyncSession, where: ActorFilter) -> int:
+    stmt = select(func.count()).select_from(Actor).where(*where.conditions())
     return int((await session.execute(stmt)).scalar_one())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import repository
-from app.actors.repository import alias_key
+from app.actors.repository import ActorFilter, alias_key
 from app.actors.schemas import ActorCreate, ActorPatch, ActorQuery
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models import Actor, ActorAlias
@@ -38,14 +38,17 @@ async def _check_names_free(
         )
 
 
-async def _check_parent(session: AsyncSession, actor_id: int | None, parent_id: int) -> None:
+async def _check_parent(session: AsyncSession, own_id: int | None, parent_id: int) -> None:
+    """The parent exists and is not `own_id` itself or one of its affiliates."""
     if await repository.get_plain(session, parent_id) is None:
         raise Invalid(["body", "parent_id"], f"actor {parent_id} does not exist")
+    if own_id is None:
+        return
     current: int | None = parent_id
     for _ in range(_MAX_DEPTH):
         if current is None:
             return
-        if current == actor_id:
+        if current == own_id:
             raise Invalid(["body", "parent_id"], "an actor cannot be affiliated with itself")
         current = await repository.parent_id_of(session, current)
 
@@ -69,14 +72,14 @@ async def list_actors(
     session: AsyncSession, query: ActorQuery, after_id: int | None
 ) -> tuple[list[Actor], int | None]:
     """One more actor than asked for (so the caller knows a next page exists), and the count."""
-    filters = {
-        "q": query.q,
-        "actor_types": query.actor_type,
-        "country_codes": query.country_code,
-        "parent_id": query.parent_id,
-    }
-    rows = await repository.list_page(session, after_id=after_id, limit=query.limit + 1, **filters)
-    total = await repository.count(session, **filters) if query.total else None
+    where = ActorFilter(
+        q=query.q,
+        actor_types=query.actor_type,
+        country_codes=query.country_code,
+        parent_id=query.parent_id,
+    )
+    rows = await repository.list_page(session, where, after_id=after_id, limit=query.limit + 1)
+    total = await repository.count(session, where) if query.total else None
     return rows, total
 
 

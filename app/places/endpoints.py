@@ -28,9 +28,7 @@ async def list_places(
     return keyset_page(request, response, items, query.limit, total)
 
 
-@router.post(
-    "", status_code=201, summary="Create a place", responses=problems(401, 403, 409, 422)
-)
+@router.post("", status_code=201, summary="Create a place", responses=problems(401, 403, 409, 422))
 async def create_place(
     data: PlaceCreate, response: Response, session: SessionDep, _key: WriteKey
 ) -> PlaceRead:

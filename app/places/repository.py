@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, String, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,59 +42,46 @@ async def names_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, st
     return {row.id: row.name for row in await session.execute(stmt)}
 
 
-def _filters(
-    country_codes: list[str],
-    admin1: list[str],
-    kinds: list[str],
-    q: str | None,
-    within_path: str | None,
-) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
-    if country_codes:
-        conds.append(Place.country_code.in_(country_codes))
-    if admin1:
-        conds.append(Place.admin1.in_(admin1))
-    if kinds:
-        conds.append(Place.kind.in_(kinds))
-    if q:
-        key = " ".join(q.casefold().split())
-        conds.append(func.lower(Place.name).contains(key, autoescape=True))
-    if within_path is not None:
-        # Descendants share the ancestor's path as a prefix; the ancestor itself is excluded.
-        conds.append(Place.path.startswith(within_path))
-        conds.append(Place.path != within_path)
-    return conds
+@dataclass(frozen=True)
+class PlaceFilter:
+    """What a list of places is narrowed to; empty lists mean no restriction."""
+
+    country_codes: Sequence[str] = field(default_factory=list)
+    admin1: Sequence[str] = field(default_factory=list)
+    kinds: Sequence[str] = field(default_factory=list)
+    q: str | None = None
+    # Only places strictly inside the place with this materialized path.
+    within_path: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if self.country_codes:
+            conds.append(Place.country_code.in_(list(self.country_codes)))
+        if self.admin1:
+            conds.append(Place.admin1.in_(list(self.admin1)))
+        if self.kinds:
+            conds.append(Place.kind.in_(list(self.kinds)))
+        if self.q:
+            key = " ".join(self.q.casefold().split())
+            conds.append(func.lower(Place.name).contains(key, autoescape=True))
+        if self.within_path is not None:
+            # Descendants share the ancestor's path as a prefix (an indexed range scan).
+            conds.append(Place.path.startswith(self.within_path))
+            conds.append(Place.path != self.within_path)
+        return conds
 
 
 async def list_page(
-    session: AsyncSession,
-    *,
-    after_id: int | None,
-    limit: int,
-    country_codes: list[str],
-    admin1: list[str],
-    kinds: list[str],
-    q: str | None,
-    within_path: str | None,
+    session: AsyncSession, where: PlaceFilter, *, after_id: int | None, limit: int
 ) -> list[Place]:
-    conds = _filters(country_codes, admin1, kinds, q, within_path)
-    stmt = select(Place).where(*conds).order_by(Place.id).limit(limit)
+    stmt = select(Place).where(*where.conditions()).order_by(Place.id).limit(limit)
     if after_id is not None:
         stmt = stmt.where(Place.id > after_id)
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def count(
-    session: AsyncSession,
-    *,
-    country_codes: list[str],
-    admin1: list[str],
-    kinds: list[str],
-    q: str | None,
-    within_path: str | None,
-) -> int:
-    conds = _filters(country_codes, admin1, kinds, q, within_path)
-    stmt = select(func.count()).select_from(Place).where(*conds)
+async def count(session: AsyncSession, where: PlaceFilter) -> int:
+    stmt = select(func.count()).select_from(Place).where(*where.conditions())
     return int((await session.execute(stmt)).scalar_one())
 
 

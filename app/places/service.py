@@ -10,7 +10,7 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.core.schemas import Ref
 from app.models import Place
 from app.places import repository
-from app.places.repository import find_by_natural_key, place_natural_key
+from app.places.repository import PlaceFilter, find_by_natural_key, place_natural_key
 from app.places.schemas import PlaceCreate, PlacePatch, PlaceQuery, PlaceRead
 
 # The width of places.path; a deeper nesting than fits is refused, not truncated.
@@ -19,16 +19,28 @@ _KEY_FIELDS = ("name", "kind", "country_code", "admin1", "admin2")
 
 
 class PlaceFields(Protocol):
-    name: str
-    kind: str
-    country_code: str
-    admin1: str | None
-    admin2: str | None
-    admin3: str | None
-    latitude: float | None
-    longitude: float | None
-    geo_precision: int | None
-    parent_id: int | None
+    """What a place is made from (read-only, so Literal-typed schema fields qualify)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def country_code(self) -> str: ...
+    @property
+    def admin1(self) -> str | None: ...
+    @property
+    def admin2(self) -> str | None: ...
+    @property
+    def admin3(self) -> str | None: ...
+    @property
+    def latitude(self) -> float | None: ...
+    @property
+    def longitude(self) -> float | None: ...
+    @property
+    def geo_precision(self) -> int | None: ...
+    @property
+    def parent_id(self) -> int | None: ...
 
 
 async def set_parent(
@@ -97,13 +109,16 @@ def _ancestor_ids(place: Place) -> list[int]:
 
 async def _reads(session: AsyncSession, places: list[Place]) -> list[PlaceRead]:
     """Read models with parents and ancestors, named by one query for the whole list."""
-    names = await repository.names_by_id(
-        session, (i for p in places for i in _ancestor_ids(p) + [p.parent_id or 0])
-    )
+    wanted = {i for p in places for i in _ancestor_ids(p)}
+    wanted.update(p.parent_id for p in places if p.parent_id is not None)
+    names = await repository.names_by_id(session, wanted)
     reads = []
     for p in places:
         ancestors = [Ref(id=i, name=names[i]) for i in _ancestor_ids(p) if i in names]
-        parent = Ref(id=p.parent_id, name=names[p.parent_id]) if p.parent_id in names else None
+        parent_id = p.parent_id
+        parent = None
+        if parent_id is not None and parent_id in names:
+            parent = Ref(id=parent_id, name=names[parent_id])
         reads.append(
             PlaceRead(
                 id=p.id,
@@ -145,15 +160,15 @@ async def list_places(
         within_path = await repository.path_of(session, query.within)
         if within_path is None:
             raise Invalid(["query", "within"], f"place {query.within} does not exist")
-    filters = {
-        "country_codes": query.country_code,
-        "admin1": query.admin1,
-        "kinds": list(query.kind),
-        "q": query.q,
-        "within_path": within_path,
-    }
-    rows = await repository.list_page(session, after_id=after_id, limit=query.limit + 1, **filters)
-    total = await repository.count(session, **filters) if query.total else None
+    where = PlaceFilter(
+        country_codes=query.country_code,
+        admin1=query.admin1,
+        kinds=query.kind,
+        q=query.q,
+        within_path=within_path,
+    )
+    rows = await repository.list_page(session, where, after_id=after_id, limit=query.limit + 1)
+    total = await repository.count(session, where) if query.total else None
     return await _reads(session, rows), total
 
 

@@ -221,9 +221,7 @@ async def test_pages_follow_next_cursor_through_all_actors(api: Api) -> None:
 async def test_limit_out_of_range_and_tampered_cursor(api: Api) -> None:
     for limit in (0, 1001):
         response = await api.get("/v1/actors", params={"limit": limit})
-        assert error_locs(assert_problem(response, 422, "validation_error")) == [
-            ["query", "limit"]
-        ]
+        assert error_locs(assert_problem(response, 422, "validation_error")) == [["query", "limit"]]
     for _ in range(3):
         await create(api, name=f"Group {_}", actor_type=2)
     cursor = (await api.get("/v1/actors", params={"limit": 1})).json()["next_cursor"]
