@@ -68,7 +68,7 @@ def row_counts(url: str) -> dict[str, int]:
 
 def test_upgrade_check_downgrade_upgrade(fresh_url: str) -> None:
     upgrade(fresh_url)
-    assert MODEL_TABLES <= table_names(fresh_url)
+    assert table_names(fresh_url) >= MODEL_TABLES
     # A model change without a migration fails here.
     check(fresh_url)
 
@@ -76,12 +76,14 @@ def test_upgrade_check_downgrade_upgrade(fresh_url: str) -> None:
     assert table_names(fresh_url) <= SURVIVES_DOWNGRADE
 
     upgrade(fresh_url)
-    assert MODEL_TABLES <= table_names(fresh_url)
+    assert table_names(fresh_url) >= MODEL_TABLES
     check(fresh_url)
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CONFLICTDB_DATABASE_URL"}}
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CONFLICTDB_DATABASE_URL"}
+    }
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         cwd=cwd,
@@ -99,7 +101,7 @@ def test_cli_migrate_twice_changes_nothing(tmp_path: Path) -> None:
     first = run_cli("migrate", "--database-url", url, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     after_first = row_counts(url)
-    assert MODEL_TABLES <= set(after_first)
+    assert set(after_first) >= MODEL_TABLES
     assert after_first["alembic_version"] == 1
 
     second = run_cli("migrate", "--database-url", url, cwd=tmp_path)
