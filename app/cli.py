@@ -108,5 +108,57 @@ def create_key(
     typer.echo(f"{minted.key}\n# key {minted.id} for {name!r} ({rights}); shown once, keep it safe")
 
 
+@cli.command("import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to load.")
+    ],
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="acled | ucdp | ndjson | json | acled-deletions (see docs)."
+        ),
+    ],
+    dataset: Annotated[
+        str | None,
+        typer.Option(help="Dataset name of the natural key (default: acled, ucdp, or per row)."),
+    ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option("--partial", help="Load the valid rows; by default one reject loads none."),
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Write every reject and warning (line, column, value, reason) here."),
+    ] = None,
+    progress: Annotated[
+        str, typer.Option(help="auto (a bar on a terminal) | bar | lines | none.")
+    ] = "auto",
+    chunk_size: Annotated[int, typer.Option(help="Rows per batch.", min=100)] = 20_000,
+    database_url: DbOption = None,
+) -> None:
+    """Import a file in one transaction: an upsert by natural key, all or nothing by default."""
+    from app.imports.console import import_file
+
+    if progress not in ("auto", "bar", "lines", "none"):
+        raise typer.BadParameter("auto, bar, lines or none", param_hint="--progress")
+    settings = _settings(database_url)
+    code = import_file(
+        settings.database_url,
+        file,
+        format,
+        dataset=dataset,
+        partial=partial,
+        rejects_path=rejects,
+        progress=progress,  # type: ignore[arg-type]
+        chunk_size=chunk_size,
+    )
+    raise typer.Exit(code)
+
+
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -8,13 +8,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
+from app.acled_api.endpoints import mount as mount_acled_api
 from app.actors.endpoints import router as actors_router
+from app.aggregates.endpoints import router as aggregates_router
 from app.campaigns.endpoints import router as campaigns_router
+from app.changes.endpoints import router as changes_router
 from app.claims.endpoints import router as claims_router
 from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker
 from app.core.errors import Problem, install_error_handlers
+from app.core.etag import ETagMiddleware
 from app.events.endpoints import router as events_router
+from app.events.spatial import detect_context
+from app.imports.endpoints import router as imports_router
 from app.places.endpoints import router as places_router
 from app.sources.endpoints import documents_router
 from app.sources.endpoints import router as sources_router
@@ -41,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url, echo=settings.echo_sql)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        # Whether places.geog (PostGIS) exists decides how spatial filters are written.
+        app.state.query_context = await detect_context(engine)
         try:
             yield
         finally:
@@ -55,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(ETagMiddleware)
     for router in (
         events_router,
         actors_router,
@@ -64,8 +73,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         claims_router,
         campaigns_router,
         taxonomy_router,
+        aggregates_router,
+        changes_router,
+        imports_router,
     ):
         app.include_router(router, prefix="/v1")
+    # ACLED's API under /acled, with ACLED's error shape there (after install_error_handlers).
+    mount_acled_api(app)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database check")
     async def healthz() -> dict[str, str]:

@@ -84,7 +84,13 @@ def _include_object(
         type_ == "index"
         and reflected
         and name
-        in {"ix_events_fts", "ix_places_geog", "ix_events_fatalities_sort", "ix_places_lat_lon"}
+        in {
+            "ix_events_fts",
+            "ix_places_geog",
+            "ix_events_fatalities_sort",
+            "ix_places_lat_lon",
+            "ix_events_place_date_cover",
+        }
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import sync_database_url
+from app.core.geo import register_sqlite_functions
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,6 +38,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", register_sqlite_functions)
     return engine
 
 
@@ -46,6 +48,7 @@ def make_sync_engine(url: str, *, echo: bool = False) -> Engine:
     engine = create_engine(sync_url, echo=echo)
     if sync_url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", register_sqlite_functions)
     return engine
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Select, and_, func, or_, select, tuple_
@@ -15,6 +15,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.actors.repository import ids_matching_name_or_alias_stmt
 from app.core.errors import BadRequest
+from app.core.geo import parse_bbox, parse_polygon
+from app.core.rest import MAX_ID, DbId, no_nul
+from app.events.search import text_condition
+from app.events.serialize import EVENT_FIELDS
+from app.events.spatial import (
+    QueryContext,
+    box_condition,
+    distance_km,
+    polygon_condition,
+    radius_condition,
+)
 from app.models import (
     Claim,
     Event,
@@ -28,12 +39,36 @@ from app.models import (
 from app.models.vocab import ActorRole, ClaimGrade, SourceKind
 
 SortKey = Literal[
-    "date", "-date", "id", "-id", "updated_at", "-updated_at", "fatalities", "-fatalities"
+    "date",
+    "-date",
+    "id",
+    "-id",
+    "updated_at",
+    "-updated_at",
+    "fatalities",
+    "-fatalities",
+    "distance",
 ]
+ExportFormat = Literal["json", "csv", "geojson", "ndjson"]
+_STR_LISTS = (
+    "dataset",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor",
+    "country",
+    "admin1",
+    "admin2",
+    "source",
+    "tag",
+)
 
 
-class EventFilters(BaseModel):
-    """Query parameters of GET /v1/events. Repeat a parameter for OR; unknown ones are a 422."""
+class EventFilterSet(BaseModel):
+    """The filters shared by the list, the exports and the aggregates.
+
+    Repeat a parameter for OR; parameters combine with AND; unknown ones are a 422.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -48,24 +83,39 @@ class EventFilters(BaseModel):
     country: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-2.")
     admin1: list[str] = Field(default_factory=list)
     admin2: list[str] = Field(default_factory=list)
-    place_id: list[int] = Field(default_factory=list, description="A place and all inside it.")
-    fatalities_min: int | None = Field(None, ge=0, description="On the best estimate.")
-    fatalities_max: int | None = Field(None, ge=0)
-    fatalities_low_min: int | None = Field(None, ge=0)
-    fatalities_low_max: int | None = Field(None, ge=0)
-    fatalities_high_min: int | None = Field(None, ge=0)
-    fatalities_high_max: int | None = Field(None, ge=0)
+    place_id: list[DbId] = Field(default_factory=list, description="A place and all inside it.")
+    fatalities_min: int | None = Field(None, ge=0, le=MAX_ID, description="On the best estimate.")
+    fatalities_max: int | None = Field(None, ge=0, le=MAX_ID)
+    fatalities_low_min: int | None = Field(None, ge=0, le=MAX_ID)
+    fatalities_low_max: int | None = Field(None, ge=0, le=MAX_ID)
+    fatalities_high_min: int | None = Field(None, ge=0, le=MAX_ID)
+    fatalities_high_max: int | None = Field(None, ge=0, le=MAX_ID)
     source: list[str] = Field(default_factory=list, description="Source id or name.")
     source_kind: list[SourceKind] = Field(default_factory=list)
     claim_grade: list[ClaimGrade] = Field(default_factory=list)
-    campaign: list[int] = Field(default_factory=list, description="Campaign id.")
+    campaign: list[DbId] = Field(default_factory=list, description="Campaign id.")
     tag: list[str] = Field(default_factory=list)
     updated_since: dt.datetime | None = Field(None, description="Changed at or after (UTC).")
-    q: str | None = Field(None, min_length=1, max_length=200, description="Text in summary/notes.")
-    sort: SortKey = "-date"
-    limit: int = Field(100, ge=1, le=1000)
-    cursor: str | None = Field(None, max_length=2000)
-    total: bool = Field(False, description="Include the total count (costs a COUNT).")
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description='Full-text search in summary and notes: words, "phrases", or, -word.',
+    )
+    bbox: str | None = Field(
+        None,
+        max_length=200,
+        description="minLon,minLat,maxLon,maxLat (OGC order, WGS 84); minLon > maxLon "
+        "crosses the antimeridian.",
+    )
+    lat: float | None = Field(None, ge=-90, le=90, description="Centre for radius_km / distance.")
+    lon: float | None = Field(None, ge=-180, le=180)
+    radius_km: float | None = Field(None, gt=0, le=20_040, description="Needs lat and lon.")
+    polygon: str | None = Field(
+        None,
+        max_length=60_000,
+        description="A GeoJSON Polygon or MultiPolygon (lon, lat); points on the edge are in.",
+    )
 
     @field_validator("updated_since")
     @classmethod
@@ -74,16 +124,96 @@ class EventFilters(BaseModel):
             return v.replace(tzinfo=dt.UTC)
         return v
 
+    @field_validator(*_STR_LISTS)
+    @classmethod
+    def _no_nul_items(cls, v: list[str]) -> list[str]:
+        return [no_nul(item) for item in v]
+
+    @field_validator("q")
+    @classmethod
+    def _no_nul_q(cls, v: str | None) -> str | None:
+        return None if v is None else no_nul(v)
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_bbox(v)
+        return v
+
+    @field_validator("polygon")
+    @classmethod
+    def _polygon(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_polygon(v)
+        return v
+
     @model_validator(mode="after")
-    def _ranges(self) -> EventFilters:
+    def _ranges(self) -> Self:
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValueError("date_from must not be after date_to")
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together")
+        if self.radius_km is not None and self.lat is None:
+            raise ValueError("radius_km needs lat and lon")
+        if self.lat is not None and self.radius_km is None and not self._uses_centre():
+            raise ValueError("lat and lon need radius_km (or sort=distance)")
         return self
+
+    def _uses_centre(self) -> bool:
+        return False
 
     def fingerprint(self) -> str:
         """Identifies the filter set, so a cursor cannot be replayed against other filters."""
-        body = self.model_dump(mode="json", exclude={"cursor", "limit", "total"})
+        body = self.model_dump(mode="json", include=set(EventFilterSet.model_fields) | {"sort"})
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class EventFilters(EventFilterSet):
+    """Query parameters of GET /v1/events: the filters, then order, paging, fields and format."""
+
+    sort: SortKey = Field("-date", description="distance needs lat and lon.")
+    limit: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="Page size. With format=csv|geojson|ndjson: given, it caps the export; "
+        "omitted, every matching row is exported.",
+    )
+    cursor: str | None = Field(None, max_length=2000)
+    total: bool = Field(False, description="Include the total count (costs a COUNT).")
+    fields: list[str] = Field(
+        default_factory=list, description="Only these fields (comma list or repeated)."
+    )
+    format: ExportFormat | None = Field(
+        None, description="Overrides Accept: json, csv, geojson (RFC 7946) or ndjson."
+    )
+    shape: Literal["acled", "ucdp"] = Field("acled", description="CSV columns: ACLED or UCDP.")
+    hxl: bool = Field(False, description="CSV: add a row of HXL hashtags under the header.")
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, v: list[str]) -> list[str]:
+        names = [n.strip() for item in v for n in item.split(",") if n.strip()]
+        unknown = sorted(set(names) - set(EVENT_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(EVENT_FIELDS)}"
+            )
+        return list(dict.fromkeys(names))
+
+    @model_validator(mode="after")
+    def _distance(self) -> Self:
+        if self.sort == "distance" and self.lat is None:
+            raise ValueError("sort=distance needs lat and lon")
+        return self
+
+    def _uses_centre(self) -> bool:
+        return self.sort == "distance"
+
+    @property
+    def is_export(self) -> bool:
+        return self.format in {"csv", "geojson", "ndjson"}
 
 
 def _split_ids(tokens: list[str]) -> tuple[list[int], list[str]]:
@@ -92,8 +222,26 @@ def _split_ids(tokens: list[str]) -> tuple[list[int], list[str]]:
     return ids, names
 
 
-def conditions(f: EventFilters) -> list[ColumnElement[bool]]:
-    """The WHERE conditions for a filter set."""
+def _place_conditions(f: EventFilterSet, ctx: QueryContext) -> list[ColumnElement[bool]]:
+    """Conditions on the event's place (administrative and spatial)."""
+    conds: list[ColumnElement[bool]] = []
+    if f.country:
+        conds.append(Place.country_code.in_([c.upper() for c in f.country]))
+    if f.admin1:
+        conds.append(func.lower(Place.admin1).in_([a.casefold() for a in f.admin1]))
+    if f.admin2:
+        conds.append(func.lower(Place.admin2).in_([a.casefold() for a in f.admin2]))
+    if f.bbox:
+        conds.append(box_condition(parse_bbox(f.bbox)))
+    if f.lat is not None and f.lon is not None and f.radius_km is not None:
+        conds.append(radius_condition(f.lat, f.lon, f.radius_km, ctx))
+    if f.polygon:
+        conds.append(polygon_condition(parse_polygon(f.polygon), ctx))
+    return conds
+
+
+def conditions(f: EventFilterSet, ctx: QueryContext) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on `events` for a filter set."""
     where: list[ColumnElement[bool]] = []
     if f.date_from:
         where.append(Event.date_end >= f.date_from)
@@ -123,15 +271,9 @@ def conditions(f: EventFilters) -> list[ColumnElement[bool]]:
         if f.actor_role:
             ea = ea.where(EventActor.role.in_(f.actor_role))
         where.append(Event.id.in_(ea))
-    if f.country or f.admin1 or f.admin2:
-        places = select(Place.id)
-        if f.country:
-            places = places.where(Place.country_code.in_([c.upper() for c in f.country]))
-        if f.admin1:
-            places = places.where(func.lower(Place.admin1).in_([a.casefold() for a in f.admin1]))
-        if f.admin2:
-            places = places.where(func.lower(Place.admin2).in_([a.casefold() for a in f.admin2]))
-        where.append(Event.place_id.in_(places))
+    place_conds = _place_conditions(f, ctx)
+    if place_conds:
+        where.append(Event.place_id.in_(select(Place.id).where(*place_conds)))
     if f.place_id:
         region = aliased(Place)
         inside = (
@@ -184,15 +326,7 @@ def conditions(f: EventFilters) -> list[ColumnElement[bool]]:
     if f.updated_since:
         where.append(Event.updated_at >= f.updated_since)
     if f.q:
-        pattern = (
-            "%" + f.q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
-        where.append(
-            or_(
-                func.lower(Event.summary).like(pattern, escape="\\"),
-                func.lower(func.coalesce(Event.notes, "")).like(pattern, escape="\\"),
-            )
-        )
+        where.append(text_condition(f.q, ctx.dialect))
     return where
 
 
@@ -200,12 +334,15 @@ def conditions(f: EventFilters) -> list[ColumnElement[bool]]:
 class SortSpec:
     column: Any
     descending: bool
-    kind: Literal["date", "int", "datetime"]
+    kind: Literal["date", "int", "datetime", "float"]
 
 
-def sort_spec(sort: str) -> SortSpec:
+def sort_spec(f: EventFilters, ctx: QueryContext) -> SortSpec:
+    sort = f.sort
     desc = sort.startswith("-")
     key = sort.lstrip("-")
+    if key == "distance" and f.lat is not None and f.lon is not None:
+        return SortSpec(distance_km(f.lat, f.lon, ctx), desc, "float")
     if key == "date":
         return SortSpec(Event.date_start, desc, "date")
     if key == "updated_at":
@@ -219,16 +356,42 @@ def _decode_value(kind: str, raw: Any) -> Any:
     if kind == "date":
         return dt.date.fromisoformat(str(raw))
     if kind == "datetime":
-        return dt.datetime.fromisoformat(str(raw))
-    return int(raw)
+        stamp = dt.datetime.fromisoformat(str(raw))
+        if stamp.tzinfo is None:
+            raise ValueError("naive timestamp in cursor")
+        return stamp
+    if kind == "float":
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise ValueError("not a number")
+        return float(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise ValueError("not an integer")
+    value = int(raw)
+    if abs(value) > 2**31:
+        raise ValueError("out of range")
+    return value
 
 
-def keyset_page(
-    f: EventFilters, where: list[ColumnElement[bool]], cursor: dict[str, Any] | None
+def ordered(
+    f: EventFilters,
+    where: list[ColumnElement[bool]],
+    cursor: dict[str, Any] | None,
+    ctx: QueryContext,
+    *columns: Any,
+    details: bool = False,
 ) -> Select[Any]:
-    """SELECT (sort value, id) of one page: a total order on (sort key, id) with a seek."""
-    spec = sort_spec(f.sort)
-    stmt = select(spec.column, Event.id).where(*where)
+    """SELECT (sort value, id, *columns) after the cursor, in the total order (sort key, id).
+
+    `details` joins the sub-event type and (outer) the place, for columns taken from them.
+    """
+    spec = sort_spec(f, ctx)
+    stmt = select(spec.column, Event.id, *columns).select_from(Event).where(*where)
+    if spec.kind == "float":
+        stmt = stmt.join(Place, Event.place_id == Place.id).where(Place.latitude.is_not(None))
+    elif details:
+        stmt = stmt.outerjoin(Place, Event.place_id == Place.id)
+    if details:
+        stmt = stmt.join(SubEventType, SubEventType.code == Event.sub_event_type_code)
     if cursor is not None:
         if cursor.get("s") != f.sort or cursor.get("h") != f.fingerprint():
             raise BadRequest(
@@ -237,8 +400,8 @@ def keyset_page(
             )
         try:
             value = _decode_value(spec.kind, cursor["v"])
-            last_id = int(cursor["i"])
-        except (KeyError, TypeError, ValueError) as exc:
+            last_id = _decode_value("int", cursor["i"])
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise BadRequest("the cursor is malformed", code="invalid_cursor") from exc
         if spec.column is Event.id:
             stmt = stmt.where(Event.id < last_id if spec.descending else Event.id > last_id)
@@ -247,10 +410,18 @@ def keyset_page(
         else:
             stmt = stmt.where(tuple_(spec.column, Event.id) > tuple_(value, last_id))
     if spec.descending:
-        stmt = stmt.order_by(spec.column.desc(), Event.id.desc())
-    else:
-        stmt = stmt.order_by(spec.column.asc(), Event.id.asc())
-    return stmt.limit(f.limit + 1)
+        return stmt.order_by(spec.column.desc(), Event.id.desc())
+    return stmt.order_by(spec.column.asc(), Event.id.asc())
+
+
+def keyset_page(
+    f: EventFilters,
+    where: list[ColumnElement[bool]],
+    cursor: dict[str, Any] | None,
+    ctx: QueryContext,
+) -> Select[Any]:
+    """SELECT (sort value, id) of one page: a total order on (sort key, id) with a seek."""
+    return ordered(f, where, cursor, ctx).limit(f.limit + 1)
 
 
 def cursor_payload(f: EventFilters, last: tuple[Any, ...]) -> dict[str, Any]:
@@ -260,4 +431,13 @@ def cursor_payload(f: EventFilters, last: tuple[Any, ...]) -> dict[str, Any]:
     return {"s": f.sort, "h": f.fingerprint(), "v": value, "i": last_id}
 
 
-__all__ = ["EventFilters", "and_", "conditions", "cursor_payload", "keyset_page"]
+__all__ = [
+    "EventFilterSet",
+    "EventFilters",
+    "QueryContext",
+    "and_",
+    "conditions",
+    "cursor_payload",
+    "keyset_page",
+    "ordered",
+]

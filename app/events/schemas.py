@@ -7,6 +7,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.rest import MAX_ID, DbId
 from app.core.schemas import (
     Count,
     CountryCode,
@@ -56,7 +57,7 @@ class _Counted(StrictModel):
 class ActorLink(StrictModel):
     """An actor in a role: by id, or by its name or any alias."""
 
-    actor_id: int | None = Field(default=None, ge=1)
+    actor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     actor: Name | None = Field(default=None, description="Name or alias of an existing actor.")
     role: ActorRole
     status: RoleStatus = "confirmed"
@@ -82,7 +83,7 @@ class PlaceInline(StrictModel):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     geo_precision: int | None = Field(default=None, ge=1, le=3)
-    parent_id: int | None = Field(default=None, ge=1)
+    parent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
     @field_validator("country_code")
     @classmethod
@@ -100,18 +101,18 @@ class ClaimIn(StrictModel):
     """Who said what about this event. `ref` lets figures in the same request point at it."""
 
     ref: Name | None = Field(default=None, description="Local name used by claim_ref fields.")
-    source_id: int | None = Field(default=None, ge=1)
+    source_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     source: Name | None = Field(default=None, description="Name of an existing source.")
-    via_source_id: int | None = Field(default=None, ge=1)
+    via_source_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     via_source: Name | None = None
-    document_id: int | None = Field(default=None, ge=1)
+    document_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     kind: ClaimKind = "occurrence"
     stance: ClaimStance = "asserts"
     grade: ClaimGrade | None = None
     assertion: Text = Field(min_length=1)
     quote: Text | None = None
     claimed_on: dt.date | None = None
-    disputes_claim_id: int | None = Field(default=None, ge=1)
+    disputes_claim_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     disputes_claim_ref: Name | None = None
     attributes: dict[str, Any] | None = None
 
@@ -126,23 +127,23 @@ class ClaimIn(StrictModel):
 
 class CasualtyIn(_Counted):
     claim_ref: Name | None = None
-    claim_id: int | None = Field(default=None, ge=1)
+    claim_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     outcome: CasualtyOutcome = "killed"
     casualty_group: CasualtyGroup = "unknown"
     actor: Name | None = None
-    actor_id: int | None = Field(default=None, ge=1)
+    actor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class TerritoryChangeIn(_Counted):
     claim_ref: Name | None = None
-    claim_id: int | None = Field(default=None, ge=1)
-    place_id: int | None = Field(default=None, ge=1)
+    claim_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    place_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     place: PlaceInline | None = None
     place_kind: PlaceKind | None = None
     gained_by: Name | None = None
-    gained_by_actor_id: int | None = Field(default=None, ge=1)
+    gained_by_actor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     lost_by: Name | None = None
-    lost_by_actor_id: int | None = Field(default=None, ge=1)
+    lost_by_actor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
     @model_validator(mode="after")
     def _what(self) -> Self:
@@ -153,18 +154,18 @@ class TerritoryChangeIn(_Counted):
 
 class MaterielLossIn(_Counted):
     claim_ref: Name | None = None
-    claim_id: int | None = Field(default=None, ge=1)
+    claim_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     owner: Name | None = None
-    owner_actor_id: int | None = Field(default=None, ge=1)
+    owner_actor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     item: Name
     outcome: MaterielOutcome = "destroyed"
 
 
 class AirspaceViolationIn(_Counted):
     claim_ref: Name | None = None
-    claim_id: int | None = Field(default=None, ge=1)
+    claim_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     violating_actor: Name | None = None
-    violating_actor_id: int | None = Field(default=None, ge=1)
+    violating_actor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     violated_country_code: CountryCode
 
     @field_validator("violated_country_code")
@@ -180,7 +181,7 @@ class EventCreate(StrictModel):
     date_end: dt.date | None = Field(default=None, description="Defaults to date_start.")
     date_precision: DatePrecision = "day"
     sub_event_type: Name = Field(description="A code from /v1/event-types, e.g. air_drone_strike.")
-    place_id: int | None = Field(default=None, ge=1)
+    place_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     place: PlaceInline | None = None
     geo_precision: int | None = Field(default=None, ge=1, le=3)
     summary: Text = Field(min_length=1)
@@ -196,7 +197,7 @@ class EventCreate(StrictModel):
     territory_changes: list[TerritoryChangeIn] = Field(default_factory=list, max_length=200)
     materiel_losses: list[MaterielLossIn] = Field(default_factory=list, max_length=200)
     airspace_violations: list[AirspaceViolationIn] = Field(default_factory=list, max_length=200)
-    campaign_ids: list[int] = Field(default_factory=list, max_length=50)
+    campaign_ids: list[DbId] = Field(default_factory=list, max_length=50)
     campaigns: list[Name] = Field(default_factory=list, max_length=50)
     extras: dict[str, Any] | None = None
 
@@ -220,7 +221,7 @@ class EventPatch(StrictModel):
     date_end: dt.date | None = None
     date_precision: DatePrecision | None = None
     sub_event_type: Name | None = None
-    place_id: int | None = Field(default=None, ge=1)
+    place_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     geo_precision: int | None = Field(default=None, ge=1, le=3)
     summary: Text | None = Field(default=None, min_length=1)
     notes: Text | None = None

@@ -2,9 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.models import Actor, Claim, Event, Place, Source
+
+# The fields of an event in JSON, in order; `fields=` picks among them. distance_km is present
+# when the list is sorted by distance.
+EVENT_FIELDS: tuple[str, ...] = (
+    "id",
+    "dataset",
+    "external_id",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "sub_event_type",
+    "place",
+    "geo_precision",
+    "summary",
+    "notes",
+    "civilian_targeting",
+    "fatalities_low",
+    "fatalities_best",
+    "fatalities_high",
+    "tags",
+    "actors",
+    "claims",
+    "casualties",
+    "territory_changes",
+    "materiel_losses",
+    "airspace_violations",
+    "campaigns",
+    "extras",
+    "version",
+    "created_at",
+    "updated_at",
+    "distance_km",
+)
 
 
 def _ref(obj: Actor | Place | None) -> dict[str, Any] | None:
@@ -51,105 +85,135 @@ def claim_dict(c: Claim) -> dict[str, Any]:
     }
 
 
-def event_dict(e: Event) -> dict[str, Any]:
+def _sub_event_type(e: Event) -> dict[str, Any]:
     st = e.sub_event_type
     return {
-        "id": e.id,
-        "dataset": e.dataset,
-        "external_id": e.external_id,
-        "date_start": e.date_start.isoformat(),
-        "date_end": e.date_end.isoformat(),
-        "date_precision": e.date_precision,
-        "sub_event_type": {
-            "code": st.code,
-            "name": st.name,
-            "event_type_code": st.event_type_code,
-            "disorder_type": st.disorder_type,
-            "acled_event_type": st.acled_event_type,
-            "acled_sub_event_type": st.acled_sub_event_type,
-        },
-        "place": _place(e.place),
-        "geo_precision": e.geo_precision,
-        "summary": e.summary,
-        "notes": e.notes,
-        "civilian_targeting": e.civilian_targeting,
-        "fatalities_low": e.fatalities_low,
-        "fatalities_best": e.fatalities_best,
-        "fatalities_high": e.fatalities_high,
-        "tags": [t.tag for t in e.tags],
-        "actors": [
-            {
-                "actor_id": a.actor_id,
-                "name": a.actor.name,
-                "actor_type": a.actor.actor_type,
-                "country_code": a.actor.country_code,
-                "role": a.role,
-                "status": a.status,
-                "claim_id": a.claim_id,
-                "note": a.note,
-            }
-            for a in e.actors
-        ],
-        "claims": [claim_dict(c) for c in e.claims],
-        "casualties": [
-            {
-                "id": f.id,
-                "claim_id": f.claim_id,
-                "outcome": f.outcome,
-                "casualty_group": f.casualty_group,
-                "actor": _ref(f.actor),
-                "low": f.count_low,
-                "best": f.count_best,
-                "high": f.count_high,
-                "qualifier": f.qualifier,
-            }
-            for f in e.casualties
-        ],
-        "territory_changes": [
-            {
-                "id": t.id,
-                "claim_id": t.claim_id,
-                "place": _ref(t.place),
-                "place_kind": t.place_kind,
-                "gained_by": _ref(t.gained_by),
-                "lost_by": _ref(t.lost_by),
-                "low": t.count_low,
-                "best": t.count_best,
-                "high": t.count_high,
-                "qualifier": t.qualifier,
-            }
-            for t in e.territory_changes
-        ],
-        "materiel_losses": [
-            {
-                "id": m.id,
-                "claim_id": m.claim_id,
-                "owner": _ref(m.owner),
-                "item": m.item,
-                "outcome": m.outcome,
-                "low": m.quantity_low,
-                "best": m.quantity_best,
-                "high": m.quantity_high,
-                "qualifier": m.qualifier,
-            }
-            for m in e.materiel_losses
-        ],
-        "airspace_violations": [
-            {
-                "id": a.id,
-                "claim_id": a.claim_id,
-                "violating_actor": _ref(a.violating_actor),
-                "violated_country_code": a.violated_country_code,
-                "low": a.count_low,
-                "best": a.count_best,
-                "high": a.count_high,
-                "qualifier": a.qualifier,
-            }
-            for a in e.airspace_violations
-        ],
-        "campaigns": [{"id": c.id, "name": c.name} for c in e.campaigns],
-        "extras": e.extras,
-        "version": e.version,
-        "created_at": e.created_at.isoformat(),
-        "updated_at": e.updated_at.isoformat(),
+        "code": st.code,
+        "name": st.name,
+        "event_type_code": st.event_type_code,
+        "disorder_type": st.disorder_type,
+        "acled_event_type": st.acled_event_type,
+        "acled_sub_event_type": st.acled_sub_event_type,
     }
+
+
+def _actors(e: Event) -> list[dict[str, Any]]:
+    return [
+        {
+            "actor_id": a.actor_id,
+            "name": a.actor.name,
+            "actor_type": a.actor.actor_type,
+            "country_code": a.actor.country_code,
+            "role": a.role,
+            "status": a.status,
+            "claim_id": a.claim_id,
+            "note": a.note,
+        }
+        for a in e.actors
+    ]
+
+
+def _casualties(e: Event) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f.id,
+            "claim_id": f.claim_id,
+            "outcome": f.outcome,
+            "casualty_group": f.casualty_group,
+            "actor": _ref(f.actor),
+            "low": f.count_low,
+            "best": f.count_best,
+            "high": f.count_high,
+            "qualifier": f.qualifier,
+        }
+        for f in e.casualties
+    ]
+
+
+def _territory(e: Event) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": t.id,
+            "claim_id": t.claim_id,
+            "place": _ref(t.place),
+            "place_kind": t.place_kind,
+            "gained_by": _ref(t.gained_by),
+            "lost_by": _ref(t.lost_by),
+            "low": t.count_low,
+            "best": t.count_best,
+            "high": t.count_high,
+            "qualifier": t.qualifier,
+        }
+        for t in e.territory_changes
+    ]
+
+
+def _materiel(e: Event) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": m.id,
+            "claim_id": m.claim_id,
+            "owner": _ref(m.owner),
+            "item": m.item,
+            "outcome": m.outcome,
+            "low": m.quantity_low,
+            "best": m.quantity_best,
+            "high": m.quantity_high,
+            "qualifier": m.qualifier,
+        }
+        for m in e.materiel_losses
+    ]
+
+
+def _airspace(e: Event) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a.id,
+            "claim_id": a.claim_id,
+            "violating_actor": _ref(a.violating_actor),
+            "violated_country_code": a.violated_country_code,
+            "low": a.count_low,
+            "best": a.count_best,
+            "high": a.count_high,
+            "qualifier": a.qualifier,
+        }
+        for a in e.airspace_violations
+    ]
+
+
+_BUILDERS: dict[str, Callable[[Event], Any]] = {
+    "id": lambda e: e.id,
+    "dataset": lambda e: e.dataset,
+    "external_id": lambda e: e.external_id,
+    "date_start": lambda e: e.date_start.isoformat(),
+    "date_end": lambda e: e.date_end.isoformat(),
+    "date_precision": lambda e: e.date_precision,
+    "sub_event_type": _sub_event_type,
+    "place": lambda e: _place(e.place),
+    "geo_precision": lambda e: e.geo_precision,
+    "summary": lambda e: e.summary,
+    "notes": lambda e: e.notes,
+    "civilian_targeting": lambda e: e.civilian_targeting,
+    "fatalities_low": lambda e: e.fatalities_low,
+    "fatalities_best": lambda e: e.fatalities_best,
+    "fatalities_high": lambda e: e.fatalities_high,
+    "tags": lambda e: [t.tag for t in e.tags],
+    "actors": _actors,
+    "claims": lambda e: [claim_dict(c) for c in e.claims],
+    "casualties": _casualties,
+    "territory_changes": _territory,
+    "materiel_losses": _materiel,
+    "airspace_violations": _airspace,
+    "campaigns": lambda e: [{"id": c.id, "name": c.name} for c in e.campaigns],
+    "extras": lambda e: e.extras,
+    "version": lambda e: e.version,
+    "created_at": lambda e: e.created_at.isoformat(),
+    "updated_at": lambda e: e.updated_at.isoformat(),
+}
+
+
+def event_dict(e: Event, fields: Sequence[str] | None = None) -> dict[str, Any]:
+    """The event as JSON; only `fields` when given (their relationships must be loaded)."""
+    if not fields:
+        return {name: build(e) for name, build in _BUILDERS.items()}
+    return {name: _BUILDERS[name](e) for name in fields if name in _BUILDERS}

@@ -15,6 +15,7 @@ from app.models.events import (
     campaign_events,
 )
 from app.models.history import EventRevision, EventTombstone
+from app.models.imports import ImportJob
 from app.models.places import Place
 from app.models.sources import Claim, Document, Source
 from app.models.taxonomy import EventType, SubEventType
@@ -35,6 +36,7 @@ __all__ = [
     "EventTag",
     "EventTombstone",
     "EventType",
+    "ImportJob",
     "MaterielLoss",
     "Place",
     "Source",

@@ -93,6 +93,8 @@ class Event(Timestamped, Base):
     # Dataset-specific fields kept for a lossless round trip (UCDP ids, ACLED source_scale).
     extras: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Digest of the imported row (see app/imports): a re-import of unchanged data writes nothing.
+    content_hash: Mapped[str | None] = mapped_column(String(32))
 
     sub_event_type: Mapped[SubEventType] = relationship(lazy="raise")
     place: Mapped[Place | None] = relationship(lazy="raise")

@@ -1,0 +1,1 @@
+"""An ACLED-compatible API under /acled: ACLED's grammar, envelope and errors over our events."""

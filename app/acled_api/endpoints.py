@@ -1,0 +1,302 @@
+"""ACLED's API under /acled, so ACLED scripts and clients work when pointed at conflictdb.
+
+Point a client's host at `{base}/acled` (the `acled` package: ACLED_API_HOST); it then calls
+`{host}/acled/read`, `{host}/deleted/read`, `{host}/actor/read`, ... as it would ACLED's.
+Auth: ACLED's legacy `key` (a conflictdb API key; `email` is accepted and not checked), or
+`Authorization: Bearer` / `X-API-Key`. Reads are open unless CONFLICTDB_READ_REQUIRES_KEY; a key
+that is given must be valid. Errors under /acled come in ACLED's shape, with the same status:
+`{"status": 400, "success": false, "error": [{"message": "..."}]}`; /v1 keeps problem+json.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from http import HTTPStatus
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.acled_api import repository, service
+from app.acled_api.columns import EVENT_COLUMNS
+from app.acled_api.grammar import OPS, AcledQuery
+from app.acled_api.schemas import CSV_RESPONSE, ERROR_RESPONSES, AcledEnvelope
+from app.auth.service import verify_key
+from app.core.deps import SessionDep
+from app.core.errors import ProblemError
+from app.models import ApiKey
+
+PREFIX = "/acled"
+router = APIRouter(tags=["acled-compatible"])
+
+_bearer = HTTPBearer(auto_error=False, description="A conflictdb API key")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="conflictdb"'}
+_KEPT_HEADERS = ("www-authenticate", "retry-after", "allow")
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+async def acled_key(
+    request: Request,
+    session: SessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header: Annotated[str | None, Depends(_header)],
+) -> ApiKey | None:
+    """ACLED's `key` query parameter or our headers; a key given is checked even on open reads."""
+    legacy = request.query_params.get("key") or None
+    if legacy:
+        request.state.legacy_api_key = legacy
+    presented = header or (bearer.credentials if bearer else None) or legacy
+    if presented:
+        key = None if "\x00" in presented else await verify_key(session, presented)
+        if key is None:
+            raise ProblemError(
+                401, "invalid_api_key", "the API key is unknown or revoked", headers=_CHALLENGE
+            )
+        return key
+    if request.app.state.settings.read_requires_key:
+        raise ProblemError(
+            401,
+            "missing_api_key",
+            "this request needs an API key: add key=<your conflictdb key>&email=<you>",
+            headers=_CHALLENGE,
+        )
+    return None
+
+
+AcledKey = Annotated[ApiKey | None, Depends(acled_key)]
+
+
+def _documented(columns: Iterable[str], options: Iterable[str], extra: str = "") -> dict[str, Any]:
+    """OpenAPI parameters for the columns, their `_where` and the options (parsed by hand)."""
+    params: list[dict[str, Any]] = [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in options
+    ]
+    for name in columns:
+        params.append(
+            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+        )
+        params.append(
+            {
+                "name": f"{name}_where",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": list(OPS)},
+            }
+        )
+    return {"parameters": params, "description": extra} if extra else {"parameters": params}
+
+
+_COMMON = ("limit", "page", "_format", "with_total", "key", "email")
+_GRAMMAR = (
+    "Any column is a filter (`country=Syria`); `<column>_where` picks the operator (=, >, <, "
+    ">=, <=, LIKE, BETWEEN); `|` separates values (OR for = and LIKE, the two ends for "
+    "BETWEEN); `a=1:OR:b=2` ORs two columns. `limit` (default 5000, 0 = all), `page` (from 1)."
+)
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": AcledEnvelope, **CSV_RESPONSE},
+    **ERROR_RESPONSES,
+}
+
+
+def _params(request: Request) -> list[tuple[str, str]]:
+    return list(request.query_params.multi_items())
+
+
+def _envelope(last_update: int | None, total: int | None) -> dict[str, Any]:
+    head: dict[str, Any] = {"status": 200, "success": True, "last_update": last_update}
+    if total is not None:
+        head["total_count"] = total
+    head["messages"] = []
+    return head
+
+
+async def _json_stream(
+    head: dict[str, Any], chunks: AsyncIterator[list[dict[str, Any]]]
+) -> AsyncIterator[bytes]:
+    """The envelope around rows that are still being read; `count` follows the data."""
+    yield orjson.dumps(head)[:-1] + b',"data":['
+    count = 0
+    async for records in chunks:
+        if not records:
+            continue
+        body = b",".join(orjson.dumps(r) for r in records)
+        yield body if count == 0 else b"," + body
+        count += len(records)
+    yield b'],"count":' + str(count).encode() + b"}"
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return value
+
+
+async def _csv_stream(
+    columns: tuple[str, ...], chunks: AsyncIterator[list[dict[str, Any]]]
+) -> AsyncIterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    yield buffer.getvalue().encode()
+    async for records in chunks:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([[_csv_value(r.get(c)) for c in columns] for r in records])
+        yield buffer.getvalue().encode()
+
+
+async def _one_chunk(records: list[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
+    yield records
+
+
+async def _listing(
+    session: AsyncSession,
+    query: AcledQuery,
+    columns: tuple[str, ...],
+    records: list[dict[str, Any]],
+    total: int | None,
+) -> Response:
+    if query.format == "csv":
+        return StreamingResponse(
+            _csv_stream(columns, _one_chunk(records)), media_type=CSV_MEDIA_TYPE
+        )
+    body = _envelope(await repository.last_update(session), total)
+    body["count"] = len(records)
+    body["data"] = records
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+@router.get(
+    "/acled/read",
+    summary="ACLED events (ACLED's 31 columns, its filter grammar and envelope)",
+    responses=_RESPONSES,
+    openapi_extra=_documented(
+        EVENT_COLUMNS, (*_COMMON, "fields", "inter_num", "export_type"), _GRAMMAR
+    ),
+)
+async def read_events(request: Request, session: SessionDep, _key: AcledKey) -> Response:
+    query = service.parse_events(_params(request))
+    result = await service.read_events(session, request.app.state.sessionmaker, query)
+    if query.format == "csv":
+        return StreamingResponse(
+            _csv_stream(result.columns, result.chunks), media_type=CSV_MEDIA_TYPE
+        )
+    head = _envelope(result.last_update, result.total)
+    return StreamingResponse(_json_stream(head, result.chunks), media_type="application/json")
+
+
+async def _simple(
+    request: Request,
+    session: AsyncSession,
+    columns: dict[str, Any],
+    read: Callable[[AsyncSession, AcledQuery], Awaitable[tuple[list[dict[str, Any]], int | None]]],
+) -> Response:
+    query = service.parse(_params(request), columns)
+    records, total = await read(session, query)
+    return await _listing(session, query, tuple(columns), records, total)
+
+
+@router.get(
+    "/deleted/read",
+    summary="Deleted events: event_id_cnty and deleted_timestamp (Unix seconds, >= by default)",
+    responses=_RESPONSES,
+    openapi_extra=_documented(service.DELETED_COLUMNS, _COMMON),
+)
+async def read_deleted(request: Request, session: SessionDep, _key: AcledKey) -> Response:
+    return await _simple(request, session, service.DELETED_COLUMNS, service.read_deleted)
+
+
+@router.get(
+    "/actor/read",
+    summary="Actors with their first and last event dates and event count",
+    responses=_RESPONSES,
+    openapi_extra=_documented(service.ACTOR_COLUMNS, _COMMON),
+)
+async def read_actors(request: Request, session: SessionDep, _key: AcledKey) -> Response:
+    return await _simple(request, session, service.ACTOR_COLUMNS, service.read_actors)
+
+
+@router.get(
+    "/country/read",
+    summary="Countries with events: name, ISO numeric and alpha-3, dates, event count",
+    responses=_RESPONSES,
+    openapi_extra=_documented(service.COUNTRY_COLUMNS, _COMMON),
+)
+async def read_countries(request: Request, session: SessionDep, _key: AcledKey) -> Response:
+    return await _simple(request, session, service.COUNTRY_COLUMNS, service.read_countries)
+
+
+@router.get(
+    "/region/read",
+    summary="ACLED regions with events: number, name, dates, event count",
+    responses=_RESPONSES,
+    openapi_extra=_documented(service.REGION_COLUMNS, _COMMON),
+)
+async def read_regions(request: Request, session: SessionDep, _key: AcledKey) -> Response:
+    return await _simple(request, session, service.REGION_COLUMNS, service.read_regions)
+
+
+@router.get(
+    "/actortype/read",
+    summary="Actor types (inter codes) with events: id, name, dates, event count",
+    responses=_RESPONSES,
+    openapi_extra=_documented(service.ACTOR_TYPE_COLUMNS, _COMMON),
+)
+async def read_actor_types(request: Request, session: SessionDep, _key: AcledKey) -> Response:
+    return await _simple(request, session, service.ACTOR_TYPE_COLUMNS, service.read_actor_types)
+
+
+# ---- ACLED's error shape, under the prefix only ----
+
+
+def acled_error(response: Response) -> JSONResponse:
+    """A problem+json response re-shaped as ACLED's error, same status and auth headers."""
+    status = response.status_code
+    message = HTTPStatus(status).phrase
+    try:
+        body = json.loads(bytes(response.body))
+        message = str(body.get("detail") or body.get("title") or message)
+    except (ValueError, AttributeError):
+        pass
+    headers = {k: v for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS}
+    return JSONResponse(
+        {"status": status, "success": False, "error": [{"message": message}]},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _under_prefix(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+Handler = Callable[[Request, Any], Any]
+
+
+def _shaped(handler: Handler) -> Handler:
+    async def wrapped(request: Request, exc: Exception) -> Response:
+        response = handler(request, exc)
+        if inspect.isawaitable(response):
+            response = await response
+        if not _under_prefix(request.url.path):
+            return response  # type: ignore[no-any-return]
+        return acled_error(response)
+
+    return wrapped
+
+
+def mount(app: FastAPI) -> None:
+    """Add the routes under /acled and ACLED's error shape there (after the app's handlers)."""
+    app.include_router(router, prefix=PREFIX)
+    for key, handler in list(app.exception_handlers.items()):
+        app.exception_handlers[key] = _shaped(handler)

@@ -1,0 +1,220 @@
+"""Every SQL statement of the ACLED-compatible API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, String, and_, case, distinct, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.acled_api.columns import Domains, compare, condition, event_date_expr
+from app.acled_api.grammar import AcledQuery, Filter
+from app.exports.rows import export_columns
+from app.models import Actor, Event, EventActor, EventTombstone, Place, SubEventType
+
+
+def dialect_of(session: AsyncSession) -> str:
+    bind = session.bind
+    return bind.dialect.name if bind is not None else "sqlite"
+
+
+async def domains(session: AsyncSession, query: AcledQuery) -> Domains:
+    """Countries and sub-event types, read only when a filter needs them."""
+    columns = {f.column for f in query.filters()}
+    codes: list[str] = []
+    types: list[tuple[str, str, str, str]] = []
+    if columns & {"iso", "country", "region"}:
+        stmt = select(Place.country_code).distinct().order_by(Place.country_code)
+        codes = list((await session.execute(stmt)).scalars())
+    if columns & {"disorder_type", "event_type", "sub_event_type"}:
+        rows = await session.execute(
+            select(
+                SubEventType.code,
+                SubEventType.disorder_type,
+                SubEventType.acled_event_type,
+                SubEventType.acled_sub_event_type,
+            )
+        )
+        types = [(r[0], r[1], r[2], r[3]) for r in rows]
+    return Domains(codes, types)
+
+
+def event_conditions(query: AcledQuery, found: Domains, dialect: str) -> list[ColumnElement[bool]]:
+    """One condition per clause (a clause ORs its filters), on `events LEFT JOIN places`."""
+    return [or_(*[condition(f, found, dialect) for f in clause]) for clause in query.clauses]
+
+
+def _events_from(stmt: Select[Any]) -> Select[Any]:
+    return stmt.select_from(Event).outerjoin(Place, Place.id == Event.place_id)
+
+
+def event_rows_stmt(
+    where: Sequence[ColumnElement[bool]], limit: int, offset: int, dialect: str
+) -> Select[Any]:
+    """(event_date, id, *DETAIL_COLUMNS) newest first, as the exporter's row stream reads them.
+
+    ACLED returns events by event_date, newest first; id breaks ties so pages never overlap.
+    """
+    day = event_date_expr(dialect)
+    stmt = (
+        _events_from(select(day, Event.id, *export_columns(dialect)))
+        .join(SubEventType, SubEventType.code == Event.sub_event_type_code)
+        .where(*where)
+        .order_by(day.desc(), Event.id.desc())
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
+    return stmt
+
+
+async def count_events(
+    session: AsyncSession, where: Sequence[ColumnElement[bool]], *, with_target: bool = False
+) -> int:
+    stmt = _events_from(select(func.count(Event.id))).where(*where)
+    if with_target:
+        stmt = stmt.where(
+            Event.id.in_(select(EventActor.event_id).where(EventActor.role == "target"))
+        )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def last_update(session: AsyncSession) -> int | None:
+    """Unix seconds of the latest change: an edit or a deletion."""
+    changed = (await session.execute(select(func.max(Event.updated_at)))).scalar_one_or_none()
+    deleted = (
+        await session.execute(select(func.max(EventTombstone.deleted_at)))
+    ).scalar_one_or_none()
+    stamps = [_aware(v) for v in (changed, deleted) if v is not None]
+    return int(max(stamps).timestamp()) if stamps else None
+
+
+def _aware(value: Any) -> dt.datetime:
+    # max() over a UTCDateTime column comes back untyped on SQLite: a naive UTC string.
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value  # type: ignore[no-any-return]
+
+
+# ---- /deleted/read ----
+
+TOMBSTONE_ID = case(
+    (EventTombstone.dataset == "acled", EventTombstone.external_id),
+    else_=EventTombstone.dataset + "-" + EventTombstone.external_id,
+)
+
+
+def _deleted_condition(f: Filter) -> ColumnElement[bool]:
+    if f.column == "event_id_cnty":
+        return compare(TOMBSTONE_ID, f)
+    column = EventTombstone.deleted_at
+    if f.op == "LIKE":
+        return compare(func.cast(column, String), f)
+
+    def at(seconds: int) -> dt.datetime:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+    values = [int(v) for v in f.values]
+    if f.op == "=":
+        return or_(*[and_(column >= at(v), column < at(v + 1)) for v in values])
+    if f.op == "BETWEEN":
+        return and_(column >= at(values[0]), column < at(values[1] + 1))
+    v = values[0]
+    return {
+        ">": column >= at(v + 1),
+        ">=": column >= at(v),
+        "<": column < at(v),
+        "<=": column < at(v + 1),
+    }[f.op]
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[tuple[Any, ...]]
+    total: int | None
+
+
+async def deleted(session: AsyncSession, query: AcledQuery) -> Page:
+    where = [or_(*[_deleted_condition(f) for f in clause]) for clause in query.clauses]
+    stmt = (
+        select(TOMBSTONE_ID, EventTombstone.deleted_at)
+        .where(*where)
+        .order_by(EventTombstone.deleted_at.desc(), EventTombstone.id.desc())
+    )
+    if query.limit:
+        stmt = stmt.limit(query.limit).offset(query.offset)
+    rows = [tuple(r) for r in await session.execute(stmt)]
+    total = None
+    if query.with_total:
+        count = select(func.count(EventTombstone.id)).where(*where)
+        total = int((await session.execute(count)).scalar_one())
+    return Page(rows, total)
+
+
+# ---- aggregates: /actor/read, /country/read, /region/read, /actortype/read ----
+
+
+def _stats(dialect: str) -> tuple[Any, Any, Any]:
+    day = event_date_expr(dialect)
+    return (
+        func.min(day).label("first_event_date"),
+        func.max(day).label("last_event_date"),
+        func.count(distinct(Event.id)).label("event_count"),
+    )
+
+
+async def actors(session: AsyncSession, query: AcledQuery) -> Page:
+    """Actors with at least one event, filtered in SQL (there may be many)."""
+    agg = (
+        select(Actor.name.label("actor_name"), *_stats(dialect_of(session)))
+        .join(EventActor, EventActor.actor_id == Actor.id)
+        .join(Event, Event.id == EventActor.event_id)
+        .group_by(Actor.id, Actor.name)
+        .subquery()
+    )
+    where = [
+        or_(*[compare(getattr(agg.c, f.column), f) for f in clause]) for clause in query.clauses
+    ]
+    stmt = select(agg).where(*where).order_by(agg.c.actor_name)
+    if query.limit:
+        stmt = stmt.limit(query.limit).offset(query.offset)
+    rows = [tuple(r) for r in await session.execute(stmt)]
+    total = None
+    if query.with_total:
+        count = select(func.count()).select_from(agg).where(*where)
+        total = int((await session.execute(count)).scalar_one())
+    return Page(rows, total)
+
+
+async def stats_by_country(session: AsyncSession) -> list[tuple[str, dt.date, dt.date, int]]:
+    stmt = (
+        select(Place.country_code, *_stats(dialect_of(session)))
+        .select_from(Event)
+        .join(Place, Place.id == Event.place_id)
+        .group_by(Place.country_code)
+        .order_by(Place.country_code)
+    )
+    return [(r[0], _date(r[1]), _date(r[2]), int(r[3])) for r in await session.execute(stmt)]
+
+
+async def stats_by_actor_type(session: AsyncSession) -> list[tuple[int, dt.date, dt.date, int]]:
+    stmt = (
+        select(Actor.actor_type, *_stats(dialect_of(session)))
+        .select_from(EventActor)
+        .join(Actor, Actor.id == EventActor.actor_id)
+        .join(Event, Event.id == EventActor.event_id)
+        .group_by(Actor.actor_type)
+        .order_by(Actor.actor_type)
+    )
+    return [(int(r[0]), _date(r[1]), _date(r[2]), int(r[3])) for r in await session.execute(stmt)]
+
+
+def _date(value: Any) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value

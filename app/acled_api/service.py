@@ -1,0 +1,268 @@
+"""Use cases of the ACLED-compatible API: parse ACLED's grammar, query, shape rows as ACLED does.
+
+Event rows come from the exporter (app/exports: one streamed query plus one query per chunk), so
+`/acled/read` and the ACLED CSV export agree column for column. This module only retypes them for
+JSON (numbers as numbers, blanks as null), applies `inter_num`, `export_type` and `fields`.
+Decisions:
+- Events come newest first by event_date (then id, so pages never overlap), as ACLED's do.
+- `limit` (default 5000) and `page` count events; `limit=0` returns every matching row, streamed
+  in chunks (memory stays flat), never cut off silently.
+- monadic: one row per actor: the event's row with actor1 only, then (when there is an actor2) a
+  row with actor2's name, associates and type moved into the actor1 columns; `count` and
+  `total_count` count those rows.
+- `last_update`: Unix seconds of the latest edit or deletion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pycountry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.acled_api import repository
+from app.acled_api.columns import EVENT_COLUMNS
+from app.acled_api.grammar import (
+    EVENT_OPTIONS,
+    AcledQuery,
+    Column,
+    matches,
+    parse_query,
+)
+from app.acled_api.schemas import ACLED_REGIONS, inter_label, interaction_label
+from app.exports.acled import COLUMNS, acled_row
+from app.exports.countries import country_info
+from app.exports.rows import stream_export_rows
+from app.models.vocab import ACTOR_TYPES
+
+Params = Sequence[tuple[str, str]]
+Record = dict[str, Any]
+
+DELETED_COLUMNS: dict[str, Column] = {
+    "event_id_cnty": Column("text"),
+    "deleted_timestamp": Column("timestamp", ">="),
+}
+_STATS = {
+    "first_event_date": Column("date"),
+    "last_event_date": Column("date"),
+    "event_count": Column("int", ">="),
+}
+ACTOR_COLUMNS: dict[str, Column] = {"actor_name": Column("text"), **_STATS}
+COUNTRY_COLUMNS: dict[str, Column] = {
+    "country": Column("text"),
+    "iso": Column("int"),
+    "iso3": Column("text"),
+    **_STATS,
+}
+REGION_COLUMNS: dict[str, Column] = {
+    "region": Column("int"),
+    "region_name": Column("text"),
+    **_STATS,
+}
+ACTOR_TYPE_COLUMNS: dict[str, Column] = {
+    "actor_type_id": Column("int"),
+    "actor_type_name": Column("text"),
+    **_STATS,
+}
+_FLOATS = {"latitude", "longitude"}
+
+
+def parse_events(params: Params) -> AcledQuery:
+    return parse_query(params, EVENT_COLUMNS, options=EVENT_OPTIONS, field_names=COLUMNS)
+
+
+def parse(params: Params, columns: dict[str, Column]) -> AcledQuery:
+    return parse_query(params, columns)
+
+
+# ---- /acled/read ----
+
+
+def _record(values: Sequence[Any]) -> Record:
+    """An exporter row (CSV-ready: blanks are "") as JSON: numbers as numbers, blanks null."""
+    record: Record = {}
+    for name, value in zip(COLUMNS, values, strict=True):
+        if value == "":
+            record[name] = None
+        elif name in _FLOATS:
+            record[name] = float(value)
+        else:
+            record[name] = value
+    return record
+
+
+def _monadic(record: Record) -> list[Record]:
+    own = {**record, "actor2": None, "assoc_actor_2": None, "inter2": 0}
+    if record["actor2"] is None:
+        return [own]
+    other = {
+        **own,
+        "actor1": record["actor2"],
+        "assoc_actor_1": record["assoc_actor_2"],
+        "inter1": record["inter2"],
+    }
+    return [own, other]
+
+
+def _labels(record: Record) -> Record:
+    """ACLED's default: actor types and the interaction as text ("State forces")."""
+    record["inter1"] = inter_label(record["inter1"])
+    record["inter2"] = inter_label(record["inter2"])
+    code = record["interaction"]
+    if isinstance(code, int):
+        record["interaction"] = interaction_label(code // 10, code % 10) or None
+    return record
+
+
+def shape_records(values: Sequence[Any], query: AcledQuery) -> list[Record]:
+    record = _record(values)
+    records = _monadic(record) if query.export_type == "monadic" else [record]
+    if not query.inter_num:
+        records = [_labels(r) for r in records]
+    if query.fields:
+        records = [{name: r[name] for name in query.fields} for r in records]
+    return records
+
+
+@dataclass
+class EventsResult:
+    chunks: AsyncIterator[list[Record]]
+    total: int | None
+    last_update: int | None
+    columns: tuple[str, ...]
+
+
+async def read_events(
+    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], query: AcledQuery
+) -> EventsResult:
+    dialect = repository.dialect_of(session)
+    found = await repository.domains(session, query)
+    where = repository.event_conditions(query, found, dialect)
+    total = None
+    if query.with_total:
+        total = await repository.count_events(session, where)
+        if query.export_type == "monadic":
+            total += await repository.count_events(session, where, with_target=True)
+    stamp = await repository.last_update(session)
+    stmt = repository.event_rows_stmt(where, query.limit, query.offset, dialect)
+
+    async def chunks() -> AsyncIterator[list[Record]]:
+        async for rows in stream_export_rows(sessionmaker, stmt):
+            yield [rec for r in rows for rec in shape_records(acled_row(r), query)]
+
+    return EventsResult(chunks(), total, stamp, query.fields or COLUMNS)
+
+
+# ---- /deleted/read ----
+
+
+async def read_deleted(session: AsyncSession, query: AcledQuery) -> tuple[list[Record], int | None]:
+    page = await repository.deleted(session, query)
+    records = [
+        {"event_id_cnty": event_id, "deleted_timestamp": int(_utc(at).timestamp())}
+        for event_id, at in page.rows
+    ]
+    return records, page.total
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+# ---- /actor/read, /country/read, /region/read, /actortype/read ----
+
+
+def _stat_fields(first: dt.date, last: dt.date, count: int) -> Record:
+    return {
+        "first_event_date": first.isoformat(),
+        "last_event_date": last.isoformat(),
+        "event_count": count,
+    }
+
+
+async def read_actors(session: AsyncSession, query: AcledQuery) -> tuple[list[Record], int | None]:
+    page = await repository.actors(session, query)
+    records = [{"actor_name": name, **_stat_fields(*stats)} for name, *stats in page.rows]
+    return records, page.total
+
+
+def _filter_page(
+    records: Iterable[tuple[Record, Record]], query: AcledQuery
+) -> tuple[list[Record], int | None]:
+    """Filter (on typed values) and page small aggregate lists in Python."""
+    kept = [
+        record
+        for record, typed in records
+        if all(any(matches(f, typed[f.column]) for f in clause) for clause in query.clauses)
+    ]
+    total = len(kept) if query.with_total else None
+    if query.limit:
+        kept = kept[query.offset : query.offset + query.limit]
+    return kept, total
+
+
+def _typed_stats(first: dt.date, last: dt.date, count: int) -> Record:
+    return {"first_event_date": first, "last_event_date": last, "event_count": count}
+
+
+async def read_countries(
+    session: AsyncSession, query: AcledQuery
+) -> tuple[list[Record], int | None]:
+    def pair(code: str, first: dt.date, last: dt.date, count: int) -> tuple[Record, Record]:
+        info = country_info(code)
+        iso3 = _iso3(code)
+        own = {"country": info.name, "iso": info.iso_numeric, "iso3": iso3}
+        return (
+            {**own, **_stat_fields(first, last, count)},
+            {**own, **_typed_stats(first, last, count)},
+        )
+
+    rows = await repository.stats_by_country(session)
+    return _filter_page((pair(*r) for r in rows), query)
+
+
+def _iso3(code: str) -> str | None:
+    record = pycountry.countries.get(alpha_2=code)
+    return str(record.alpha_3) if record is not None else None
+
+
+async def read_regions(session: AsyncSession, query: AcledQuery) -> tuple[list[Record], int | None]:
+    numbers = {name: number for number, name in ACLED_REGIONS.items()}
+    merged: dict[str, tuple[dt.date, dt.date, int]] = {}
+    for code, first, last, count in await repository.stats_by_country(session):
+        name = country_info(code).acled_region
+        if not name:
+            continue
+        if name in merged:
+            f0, l0, c0 = merged[name]
+            merged[name] = (min(f0, first), max(l0, last), c0 + count)
+        else:
+            merged[name] = (first, last, count)
+    pairs = []
+    for name, (first, last, count) in sorted(merged.items(), key=lambda i: numbers.get(i[0], 99)):
+        own = {"region": numbers.get(name), "region_name": name}
+        pairs.append(
+            (
+                {**own, **_stat_fields(first, last, count)},
+                {**own, **_typed_stats(first, last, count)},
+            )
+        )
+    return _filter_page(pairs, query)
+
+
+async def read_actor_types(
+    session: AsyncSession, query: AcledQuery
+) -> tuple[list[Record], int | None]:
+    pairs = []
+    for code, first, last, count in await repository.stats_by_actor_type(session):
+        own = {"actor_type_id": code, "actor_type_name": ACTOR_TYPES.get(code)}
+        pairs.append(
+            (
+                {**own, **_stat_fields(first, last, count)},
+                {**own, **_typed_stats(first, last, count)},
+            )
+        )
+    return _filter_page(pairs, query)

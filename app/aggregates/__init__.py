@@ -1,0 +1,1 @@
+"""Aggregates for dashboards: counts and fatality sums by time bucket and dimensions."""

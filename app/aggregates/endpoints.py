@@ -1,0 +1,47 @@
+"""GET /v1/aggregates: event counts and fatality sums for dashboards."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.aggregates import service
+from app.aggregates.schemas import AggregateQuery
+from app.auth.dependencies import ReadKey
+from app.core.deps import SessionDep
+from app.core.errors import Problem
+from app.core.responses import json_response
+
+router = APIRouter(prefix="/aggregates", tags=["aggregates"])
+
+
+@router.get(
+    "",
+    summary="Count events and sum fatalities by time bucket and dimensions",
+    responses={422: {"model": Problem, "description": "Invalid parameters or too many groups"}},
+)
+async def aggregate_events(
+    request: Request,
+    session: SessionDep,
+    query: Annotated[AggregateQuery, Query()],
+    _key: ReadKey,
+) -> Response:
+    """Rows `{bucket?, <dimensions>, events, fatalities_low, fatalities_best, fatalities_high}`.
+
+    The filters are those of GET /v1/events. An event is bucketed by its date_start (weeks start
+    on Monday). Grouping by actor, actor_role, source or campaign counts an event once in each of
+    its groups, so those rows can sum to more than the number of events; an event with no value
+    is in the group `null`. With actor_role filtered, the actor dimension keeps only actors in
+    those roles. Sums treat unknown figures as 0. `top` ranks groups by events over the whole
+    range and sums the rest per bucket as 'other'; `fill` adds zero rows for empty buckets.
+    """
+    rows = await service.aggregate(session, query, request.app.state.query_context)
+    body: dict[str, Any] = {
+        "interval": query.interval,
+        "group_by": query.group_by,
+        "date_from": query.date_from.isoformat() if query.date_from else None,
+        "date_to": query.date_to.isoformat() if query.date_to else None,
+        "rows": rows,
+    }
+    return json_response(body)

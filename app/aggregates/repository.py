@@ -1,0 +1,130 @@
+"""The aggregate query: one GROUP BY over the filtered events and the chosen dimensions.
+
+Multi-valued dimensions (actor, actor role, source, campaign) join DISTINCT (event, value)
+pairs, so an event counts once in each of its groups, never twice in one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Select, cast, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.models import Actor, Campaign, Claim, Event, EventActor, Place, Source, SubEventType
+from app.models import campaign_events as ce
+
+
+def bucket_expr(interval: str, dialect: str) -> ColumnElement[Any]:
+    """The first day of the event's bucket (by date_start); weeks start on Monday."""
+    if interval == "day":
+        return Event.date_start.expression
+    if dialect == "postgresql":
+        unit: ColumnElement[str] = literal_column(f"'{interval}'")
+        return cast(func.date_trunc(unit, cast(Event.date_start, DateTime)), Date)
+    if interval == "week":
+        return func.date(
+            Event.date_start, literal_column("'weekday 0'"), literal_column("'-6 days'")
+        )
+    fmt = "'%Y-%m-01'" if interval == "month" else "'%Y-01-01'"
+    return func.strftime(literal_column(fmt), Event.date_start)
+
+
+def aggregate_statement(
+    where: Sequence[ColumnElement[bool]],
+    interval: str | None,
+    group_by: Sequence[str],
+    dialect: str,
+    actor_roles: Sequence[str] = (),
+) -> tuple[Select[Any], list[str]]:
+    """SELECT bucket?, dims..., events, fatality sums; and the labels of the dimension columns."""
+    columns: list[Any] = []
+    labels: list[str] = []
+    if interval:
+        columns.append(bucket_expr(interval, dialect).label("bucket"))
+    dims = set(group_by)
+    actor_sub = source_sub = None
+    if dims & {"actor", "actor_role"}:
+        cols: list[Any] = [EventActor.event_id]
+        if "actor" in dims:
+            cols.append(EventActor.actor_id)
+        if "actor_role" in dims:
+            cols.append(EventActor.role)
+        sub = select(*cols).distinct()
+        if actor_roles:
+            sub = sub.where(EventActor.role.in_(actor_roles))
+        actor_sub = sub.subquery("ea")
+    if "source" in dims:
+        source_sub = select(Claim.event_id, Claim.source_id).distinct().subquery("cs")
+    for dim in group_by:
+        if dim == "event_type":
+            columns.append(SubEventType.event_type_code.label(dim))
+        elif dim == "sub_event_type":
+            columns.append(Event.sub_event_type_code.label(dim))
+        elif dim == "disorder_type":
+            columns.append(SubEventType.disorder_type.label(dim))
+        elif dim == "country":
+            columns.append(Place.country_code.label(dim))
+        elif dim == "admin1":
+            columns.append(Place.admin1.label(dim))
+        elif dim == "admin2":
+            columns.append(Place.admin2.label(dim))
+        elif dim == "place":
+            columns.append(Place.id.label(dim))
+        elif dim == "actor":
+            columns.append(Actor.name.label(dim))
+        elif dim == "actor_role":
+            assert actor_sub is not None
+            columns.append(actor_sub.c.role.label(dim))
+        elif dim == "source":
+            columns.append(Source.name.label(dim))
+        elif dim == "campaign":
+            columns.append(Campaign.name.label(dim))
+        labels.append(dim)
+    keys = list(columns)
+    if "place" in dims:
+        columns.append(func.max(Place.name).label("place_name"))
+    columns += [
+        func.count().label("events"),
+        func.coalesce(func.sum(Event.fatalities_low), 0).label("fatalities_low"),
+        func.coalesce(func.sum(Event.fatalities_best), 0).label("fatalities_best"),
+        func.coalesce(func.sum(Event.fatalities_high), 0).label("fatalities_high"),
+    ]
+    stmt = select(*columns).select_from(Event).where(*where)
+    if dims & {"event_type", "disorder_type"}:
+        stmt = stmt.join(SubEventType, SubEventType.code == Event.sub_event_type_code)
+    if dims & {"country", "admin1", "admin2", "place"}:
+        stmt = stmt.outerjoin(Place, Place.id == Event.place_id)
+    if actor_sub is not None:
+        stmt = stmt.outerjoin(actor_sub, actor_sub.c.event_id == Event.id)
+        if "actor" in dims:
+            stmt = stmt.outerjoin(Actor, Actor.id == actor_sub.c.actor_id)
+    if source_sub is not None:
+        stmt = stmt.outerjoin(source_sub, source_sub.c.event_id == Event.id).outerjoin(
+            Source, Source.id == source_sub.c.source_id
+        )
+    if "campaign" in dims:
+        stmt = stmt.outerjoin(ce, ce.c.event_id == Event.id).outerjoin(
+            Campaign, Campaign.id == ce.c.campaign_id
+        )
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return stmt, labels
+
+
+async def run(session: AsyncSession, stmt: Select[Any], limit: int) -> list[dict[str, Any]]:
+    rows = (await session.execute(stmt.limit(limit))).mappings().all()
+    out = []
+    for row in rows:
+        item = dict(row)
+        bucket = item.get("bucket")
+        if isinstance(bucket, dt.date):
+            item["bucket"] = bucket.isoformat()
+        out.append(item)
+    return out
+
+
+__all__ = ["aggregate_statement", "bucket_expr", "run"]

@@ -1,0 +1,144 @@
+"""Aggregates: run the GROUP BY, keep the top N groups (the rest as 'other'), zero-fill buckets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.aggregates import repository
+from app.aggregates.schemas import AggregateQuery
+from app.core.errors import ProblemError
+from app.events.queries import QueryContext, conditions
+
+MAX_ROWS = 100_000
+MEASURES = ("events", "fatalities_low", "fatalities_best", "fatalities_high")
+OTHER = "other"
+
+
+def bucket_start(day: dt.date, interval: str) -> dt.date:
+    if interval == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    if interval == "year":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def next_bucket(day: dt.date, interval: str) -> dt.date:
+    if interval == "day":
+        return day + dt.timedelta(days=1)
+    if interval == "week":
+        return day + dt.timedelta(days=7)
+    if interval == "month":
+        return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return day.replace(year=day.year + 1)
+
+
+STEP_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}
+
+
+def buckets(start: dt.date, end: dt.date, interval: str) -> Iterator[str]:
+    day = bucket_start(start, interval)
+    while day <= end:
+        yield day.isoformat()
+        try:
+            day = next_bucket(day, interval)
+        except (OverflowError, ValueError):  # past 9999-12-31
+            return
+
+
+def _too_many() -> ProblemError:
+    return ProblemError(
+        422,
+        "too_many_groups",
+        f"the answer would exceed {MAX_ROWS} rows: use top=, a coarser interval or "
+        "narrower filters",
+    )
+
+
+def _top(rows: list[dict[str, Any]], labels: list[str], top: int) -> list[dict[str, Any]]:
+    """The `top` dimension combinations by events (all buckets together); the rest as 'other'."""
+    totals: dict[tuple[Any, ...], int] = defaultdict(int)
+    for row in rows:
+        totals[tuple(row[k] for k in labels)] += row["events"]
+    ranked = sorted(totals, key=lambda k: (-totals[k], [str(v) for v in k]))
+    kept = set(ranked[:top])
+    out = [r for r in rows if tuple(r[k] for k in labels) in kept]
+    other: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        if tuple(row[k] for k in labels) in kept:
+            continue
+        bucket = row.get("bucket")
+        acc = other.get(bucket)
+        if acc is None:
+            acc = other[bucket] = {k: v for k, v in row.items() if k not in MEASURES}
+            acc.update(dict.fromkeys(labels, OTHER))
+            if "place_name" in acc:
+                acc["place_name"] = None
+            acc.update(dict.fromkeys(MEASURES, 0))
+        for m in MEASURES:
+            acc[m] += row[m]
+    return out + list(other.values())
+
+
+def _fill(rows: list[dict[str, Any]], labels: list[str], q: AggregateQuery) -> list[dict[str, Any]]:
+    assert q.interval and q.date_from and q.date_to
+    # An upper bound first, so that a silly range is refused before it is built.
+    if (q.date_to - q.date_from).days // STEP_DAYS[q.interval] > MAX_ROWS:
+        raise _too_many()
+    wanted = list(buckets(q.date_from, q.date_to, q.interval))
+    extra = ["place_name"] if "place" in labels else []
+    combos: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        combos.setdefault(tuple(row[k] for k in labels), {k: row[k] for k in labels + extra})
+    if not labels:
+        combos.setdefault((), {})
+    if len(wanted) * max(len(combos), 1) > MAX_ROWS:
+        raise _too_many()
+    seen = {(row["bucket"], tuple(row[k] for k in labels)) for row in rows}
+    filled = list(rows)
+    for key, dims in combos.items():
+        for bucket in wanted:
+            if (bucket, key) not in seen:
+                filled.append({"bucket": bucket, **dims, **dict.fromkeys(MEASURES, 0)})
+    return filled
+
+
+def _sort_key(labels: list[str]) -> Any:
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        dims = [row[k] for k in labels]
+        # 'other' last; None (no value) before it; then by events, most first.
+        return (
+            row.get("bucket") or "",
+            any(v == OTHER for v in dims),
+            -row["events"],
+            [(v is None, str(v)) for v in dims],
+        )
+
+    return key
+
+
+async def aggregate(
+    session: AsyncSession, q: AggregateQuery, ctx: QueryContext
+) -> list[dict[str, Any]]:
+    where = conditions(q, ctx)
+    stmt, labels = repository.aggregate_statement(
+        where, q.interval, q.group_by, ctx.dialect, q.actor_role
+    )
+    rows = await repository.run(session, stmt, MAX_ROWS + 1)
+    if len(rows) > MAX_ROWS:
+        raise _too_many()
+    for row in rows:
+        for m in MEASURES:
+            row[m] = int(row[m])
+    if q.top is not None and labels:
+        rows = _top(rows, labels, q.top)
+    if q.fill:
+        rows = _fill(rows, labels, q)
+    rows.sort(key=_sort_key(labels))
+    return rows

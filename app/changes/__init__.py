@@ -1,0 +1,1 @@
+"""The change feed: events changed and events deleted since a moment, for incremental sync."""

@@ -1,0 +1,1 @@
+"""Event exports that stream row by row: ACLED and UCDP CSV, GeoJSON, NDJSON."""

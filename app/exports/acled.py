@@ -1,0 +1,171 @@
+"""ACLED's current 31-column layout, so ACLED users' tools read our CSV unchanged.
+
+Mapping choices:
+- event_id_cnty: `external_id` for dataset `acled`, else `<dataset>-<external_id>`.
+- event_date: the day for day precision; otherwise, as ACLED does for week and month precision,
+  the middle of the recorded span (date_start + (date_end - date_start) // 2).
+- time_precision: day 1, week 2, month/year/range 3.
+- actor1 / actor2: the first initiator / target (in the order they were recorded); the other
+  initiators and the initiator supporters go to assoc_actor_1 (targets: assoc_actor_2), '; '-joined.
+- interaction: the two inter codes low-high (18); one actor only: its code then 0 (60).
+- fatalities: fatalities_best, 0 when unknown (ACLED keeps a single figure).
+- source: the distinct names of the sources of the event's claims, sorted by code point (the
+  order PostgreSQL's COPY path gives cheaply); source_scale from extras.
+- timestamp: Unix seconds of updated_at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from app.exports.countries import country_info
+from app.exports.rows import ExportRow
+
+COLUMNS: tuple[str, ...] = (
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
+)
+
+# HXL hashtags (the row HDX's ACLED datasets carry under the header).
+HXL: dict[str, str] = {
+    "event_id_cnty": "#event+code",
+    "event_date": "#date+occurred",
+    "year": "#date+year",
+    "time_precision": "#date+precision",
+    "disorder_type": "#event+type+disorder",
+    "event_type": "#event+type",
+    "sub_event_type": "#event+type+sub",
+    "actor1": "#group+name+first",
+    "assoc_actor_1": "#group+name+first+assoc",
+    "inter1": "#group+type+first",
+    "actor2": "#group+name+second",
+    "assoc_actor_2": "#group+name+second+assoc",
+    "inter2": "#group+type+second",
+    "interaction": "#group+interaction",
+    "civilian_targeting": "#event+civilians",
+    "iso": "#country+code+num",
+    "region": "#region+name",
+    "country": "#country+name",
+    "admin1": "#adm1+name",
+    "admin2": "#adm2+name",
+    "admin3": "#adm3+name",
+    "location": "#loc+name",
+    "latitude": "#geo+lat",
+    "longitude": "#geo+lon",
+    "geo_precision": "#geo+precision",
+    "source": "#meta+source",
+    "source_scale": "#meta+source+scale",
+    "notes": "#description",
+    "fatalities": "#affected+killed",
+    "tags": "#meta+tags",
+    "timestamp": "#date+updated",
+}
+
+TIME_PRECISION = {"day": 1, "week": 2, "month": 3, "year": 3, "range": 3}
+
+
+def event_date(r: ExportRow) -> dt.date:
+    if r.date_precision == "day" or r.date_end == r.date_start:
+        return r.date_start
+    return r.date_start + (r.date_end - r.date_start) // 2
+
+
+def event_id_cnty(r: ExportRow) -> str:
+    return r.external_id if r.dataset == "acled" else f"{r.dataset}-{r.external_id}"
+
+
+_FOUR_PLACES = Decimal("0.0001")
+
+
+def _coord(value: float | None) -> str:
+    """4 decimals, half away from zero on the decimal form (as PostgreSQL's round(numeric))."""
+    if value is None:
+        return ""
+    return str(Decimal(repr(value)).quantize(_FOUR_PLACES, ROUND_HALF_UP))
+
+
+def acled_row(r: ExportRow) -> list[Any]:
+    initiators = [a for a in r.actors if a.role == "initiator"]
+    targets = [a for a in r.actors if a.role == "target"]
+    actor1 = initiators[0] if initiators else None
+    actor2 = targets[0] if targets else None
+    assoc1 = [a.name for a in initiators[1:]] + [
+        a.name for a in r.actors if a.role == "initiator_support"
+    ]
+    assoc2 = [a.name for a in targets[1:]] + [
+        a.name for a in r.actors if a.role == "target_support"
+    ]
+    inter1 = actor1.actor_type if actor1 else 0
+    inter2 = actor2.actor_type if actor2 else 0
+    if inter1 and inter2:
+        interaction: int | str = min(inter1, inter2) * 10 + max(inter1, inter2)
+    else:
+        interaction = (inter1 or inter2) * 10 if (inter1 or inter2) else ""
+    country = country_info(r.country_code)
+    day = event_date(r)
+    extras = r.extras or {}
+    geo_precision = r.geo_precision if r.geo_precision is not None else r.place_geo_precision
+    return [
+        event_id_cnty(r),
+        day.isoformat(),
+        day.year,
+        TIME_PRECISION.get(r.date_precision, 3),
+        r.disorder_type,
+        r.acled_event_type,
+        r.acled_sub_event_type,
+        actor1.name if actor1 else "",
+        "; ".join(assoc1),
+        inter1 if actor1 else "",
+        actor2.name if actor2 else "",
+        "; ".join(assoc2),
+        inter2,
+        interaction,
+        "Civilians targeted" if r.civilian_targeting else "",
+        "" if country.iso_numeric is None else country.iso_numeric,
+        country.acled_region,
+        country.name,
+        r.admin1 or "",
+        r.admin2 or "",
+        r.admin3 or "",
+        r.location or "",
+        _coord(r.latitude),
+        _coord(r.longitude),
+        "" if geo_precision is None else geo_precision,
+        "; ".join(sorted(r.sources)),
+        extras.get("source_scale") or "",
+        r.summary,
+        r.fatalities_best or 0,
+        "; ".join(r.tags),
+        int(r.updated_at.timestamp()),
+    ]

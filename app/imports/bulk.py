@@ -1,0 +1,374 @@
+"""The bulk loader for dataset files: parse in batches, stage, upsert set-based, in ONE transaction.
+
+Batch by batch the parser's rows get their places, actors and sources resolved (found, or
+created with reserved ids), then go into TEMP staging tables (COPY on PostgreSQL), and a handful
+of set-based statements upsert the batch's events by natural key, skipping rows whose content
+digest is unchanged, and rewrite the actors, claims and tags of the events written. The database
+work of one batch runs on a second thread while the next is parsed. A reject in the default
+all-or-nothing mode rolls everything back; `partial` commits the valid rows. Because it is one
+transaction, a crash or kill -9 at any moment leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Protocol
+
+import orjson
+from sqlalchemy import Connection, text
+
+from app.imports.pipeline import DbThread
+from app.imports.problems import ImportReport, Problem
+from app.imports.resolve import Resolver
+from app.imports.rows import EventRow, SourceRef
+from app.imports.staging import (
+    ACTOR_COLUMNS,
+    CLAIM_COLUMNS,
+    EVENT_COLUMNS,
+    TAG_COLUMNS,
+    Staging,
+    staging_for,
+)
+from app.models.base import utcnow
+
+CHUNK = 20_000
+# Loads of at least this many rows, into an events table at most half as big, rebuild the
+# written tables' indexes and foreign keys at the end instead of maintaining them per row.
+BULK_MIN_ROWS = 50_000
+# Part of every content digest: bump it when the reading of a file changes, so that the next
+# import rewrites every event instead of calling them unchanged.
+DIGEST_VERSION = 1
+ProgressFn = Callable[[str, int, int], None]
+
+
+class EventParser(Protocol):
+    format: str
+    dataset: str
+    keeps_place_differences: bool
+    one_claim_per_source: bool
+
+    def events(self, report: ImportReport) -> Iterator[EventRow]: ...
+
+
+@dataclass
+class BulkOptions:
+    partial: bool = False
+    api_key_id: int | None = None
+    chunk_size: int = CHUNK
+    progress: ProgressFn | None = None
+    bytes_read: Callable[[], int] = lambda: 0
+    # True / False force the big-load path (see BULK_MIN_ROWS); None decides by size.
+    bulk: bool | None = None
+    # The file's size, to tell a big load from its first batch.
+    total_bytes: int = 0
+    # Sources whose claims an update of the dataset's events replaces (ACLED, UCDP GED).
+    dataset_sources: list[SourceRef] = field(default_factory=list)
+
+
+def _batches(rows: Iterable[EventRow], size: int) -> Iterator[list[EventRow]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class _Stager:
+    """Turns normalized rows into staging tuples with ids, a digest each."""
+
+    def __init__(self, parser: EventParser, staging: Staging, resolver: Resolver) -> None:
+        self.parser = parser
+        self.staging = staging
+        self.resolver = resolver
+        self.ord = 0
+        self.staged = 0
+        # What each (reused) role and claim object resolved to.
+        self._role_ids: dict[Any, tuple[Any, ...]] = {}
+        self._claim_rows: dict[Any, tuple[Any, ...]] = {}
+        self.now = utcnow()
+        self.owned_sources: list[int] = []
+        self.api_key_id: int | None = None
+        # Set once a reject makes the import all-or-nothing-failed: nothing more to upsert.
+        self.skip_upserts = False
+
+    def stage(self, rows: list[EventRow], report: ImportReport, db: DbThread) -> None:
+        """Resolve the batch (on the database thread, if anything is new), build its staging
+        tuples here, and queue their writing and upsert for the database thread."""
+        started = time.perf_counter()
+        resolver = self.resolver
+        resolver.resolve_places(r.place for r in rows if r.place)
+        resolver.resolve_actors(a.actor for r in rows for a in r.actors if a not in self._role_ids)
+        resolver.resolve_sources(
+            s
+            for r in rows
+            for c in r.claims
+            if c not in self._claim_rows
+            for s in (c.source, c.via_source)
+            if s is not None
+        )
+        new_rows = resolver.pending()
+        resolved_at = time.perf_counter()
+        _add(report.phases, "resolve", resolved_at - started)
+        date, dataset = self.staging.date, self.parser.dataset
+        keep_differences = self.parser.keeps_place_differences
+        by_source = self.parser.one_claim_per_source
+        role_ids, claim_rows = self._role_ids, self._claim_rows
+        dumps, sort_keys, blake2b = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.blake2b
+        events: list[tuple[Any, ...]] = []
+        actors: list[tuple[Any, ...]] = []
+        claims: list[tuple[Any, ...]] = []
+        tags: list[tuple[Any, ...]] = []
+        for row in rows:
+            extras = row.extras
+            place_id = row.place_id
+            if row.place:
+                resolved = resolver.place(row.place)
+                place_id = resolved.id
+                if keep_differences:
+                    extras = _place_differences(row, resolved, extras)
+            event_actors: list[tuple[Any, ...]] = []
+            seen: set[Any] = set()
+            unresolved = None
+            for i, link in enumerate(row.actors):
+                resolved_role = role_ids.get(link)
+                if resolved_role is None:
+                    actor_id = resolver.actor(link.actor)
+                    if actor_id is None:
+                        unresolved = (i, link.actor.name)
+                        break
+                    resolved_role = (actor_id, link.role, link.status, link.note)
+                    role_ids[link] = resolved_role
+                if resolved_role[:2] not in seen:
+                    seen.add(resolved_role[:2])
+                    event_actors.append(resolved_role)
+            if unresolved is not None:
+                report.add(
+                    Problem(
+                        row.line,
+                        f"actors.{unresolved[0]}",
+                        unresolved[1],
+                        "unknown actor",
+                        "reject",
+                        row.external_id,
+                    )
+                )
+                continue
+            event_claims: list[tuple[Any, ...]] = []
+            seen.clear()
+            for claim in row.claims:
+                claim_row = claim_rows.get(claim)
+                if claim_row is None:
+                    source_id = resolver.source(claim.source)
+                    via_id = resolver.source(claim.via_source) if claim.via_source else None
+                    claim_row = (
+                        source_id,
+                        via_id,
+                        claim.kind,
+                        claim.stance,
+                        claim.assertion,
+                        claim.quote,
+                        date(claim.claimed_on),
+                    )
+                    claim_rows[claim] = claim_row
+                source_id = claim_row[0]
+                if source_id is None or (by_source and source_id in seen):
+                    continue
+                seen.add(source_id)
+                event_claims.append(claim_row)
+            extras_json = dumps(extras, option=sort_keys).decode() if extras else None
+            values = (
+                dataset,
+                row.external_id,
+                date(row.date_start),
+                date(row.date_end),
+                row.date_precision,
+                row.sub_event_type_code,
+                place_id,
+                row.geo_precision,
+                row.summary,
+                row.notes,
+                row.civilian_targeting,
+                row.fatalities_low,
+                row.fatalities_best,
+                row.fatalities_high,
+                extras_json,
+            )
+            if row.source_text is not None:
+                # The raw record decides everything else; what the database resolved it to
+                # (place, actors, sources) and what the place could not hold are added.
+                text = f"{DIGEST_VERSION}\x1e{row.source_text}\x1e{place_id}\x1e{extras_json}"
+                text += f"\x1e{event_actors!r}\x1e{[c[:2] for c in event_claims]!r}"
+            else:
+                text = repr((values, event_actors, event_claims, row.tags))
+            digest = blake2b(text.encode(), digest_size=16).hexdigest()
+            self.ord += 1
+            n = self.ord
+            events.append((n, *values, digest))
+            for pos, a in enumerate(event_actors):
+                actors.append((n, pos, *a))
+            for pos, c in enumerate(event_claims):
+                claims.append((n, pos, *c))
+            for tag in row.tags:
+                tags.append((n, tag))
+        _add(report.phases, "build", time.perf_counter() - resolved_at)
+        self.staged += len(events)
+        db.submit(self._write_and_upsert, new_rows, events, actors, claims, tags, report)
+
+    def _write_and_upsert(
+        self,
+        new_rows: dict[str, list[dict[str, Any]]] | None,
+        events: list[tuple[Any, ...]],
+        actors: list[tuple[Any, ...]],
+        claims: list[tuple[Any, ...]],
+        tags: list[tuple[Any, ...]],
+        report: ImportReport,
+    ) -> None:
+        """On the database thread: stage one batch and move it into the real tables."""
+        started = time.perf_counter()
+        if new_rows is not None:
+            self.resolver.write(new_rows)
+            _add(report.phases, "db_new_dims", time.perf_counter() - started)
+        write = self.staging.write
+        write("stg_events", EVENT_COLUMNS, events)
+        write("stg_actors", ACTOR_COLUMNS, actors)
+        write("stg_claims", CLAIM_COLUMNS, claims)
+        write("stg_tags", TAG_COLUMNS, tags)
+        written = time.perf_counter()
+        _add(report.phases, "db_stage", written - started)
+        if self.skip_upserts:
+            return
+        now = self.now
+        self.staging.upsert_events(now)
+        self.staging.replace_children(now, self.owned_sources, self.api_key_id)
+        inserted, updated = self.staging.written()
+        report.inserted += inserted
+        report.updated += updated
+        self.staging.clear()
+        _add(report.phases, "db_upsert", time.perf_counter() - written)
+
+
+def _add(phases: dict[str, float], name: str, seconds: float) -> None:
+    phases[name] = phases.get(name, 0.0) + seconds
+
+
+def _place_differences(row: EventRow, resolved: Any, extras: dict[str, Any] | None) -> Any:
+    """What the row says about its place that the stored place doesn't (a lossless export)."""
+    assert row.place is not None
+    leaf = row.place[-1]
+    diff: dict[str, Any] = {}
+    if leaf.latitude is not None and (
+        leaf.latitude != resolved.latitude or leaf.longitude != resolved.longitude
+    ):
+        diff["latitude"] = leaf.latitude
+        diff["longitude"] = leaf.longitude
+    for name, mine, theirs in (
+        ("location", leaf.name, resolved.name),
+        ("admin1", leaf.admin1, resolved.admin1),
+        ("admin2", leaf.admin2, resolved.admin2),
+        ("admin3", leaf.admin3, resolved.admin3),
+    ):
+        if mine != theirs:
+            diff[name] = mine or ""
+    if not diff:
+        return extras
+    return {**(extras or {}), **diff}
+
+
+def load_events(
+    conn: Connection, parser: EventParser, report: ImportReport, options: BulkOptions
+) -> None:
+    """Stage and upsert the parser's rows on `conn`, inside the caller's transaction.
+
+    Parsing and building run on this thread; staging and upserting each batch run on a
+    database thread meanwhile (the drivers release the GIL while the database works), so the
+    two cores work at once. All statements still go through the one connection, in order.
+    """
+    started = time.perf_counter()
+    staging = staging_for(conn)
+    staging.settings()
+    staging.create("stg_events", "stg_actors", "stg_claims", "stg_tags")
+    db = DbThread()
+    resolver = Resolver(conn)
+    resolver.preload()
+    stager = _Stager(parser, staging, resolver)
+    stager.api_key_id = options.api_key_id
+    resolver.resolve_sources(options.dataset_sources)
+    stager.owned_sources = [
+        i for i in (resolver.source(s) for s in options.dataset_sources) if i is not None
+    ]
+    if (new_rows := resolver.pending()) is not None:
+        resolver.write(new_rows)
+    seen: dict[str, int] = {}
+    progress = options.progress
+    restore: Callable[[], None] | None = None
+
+    def unique(rows: Iterator[EventRow]) -> Iterator[EventRow]:
+        for row in rows:
+            first = seen.setdefault(row.external_id, row.line)
+            if first != row.line:
+                report.add(
+                    Problem(
+                        row.line,
+                        "external_id",
+                        row.external_id,
+                        f"duplicate key within the file (first at line {first})",
+                        "reject",
+                        row.external_id,
+                    )
+                )
+                continue
+            yield row
+
+    with db:
+        for n, batch in enumerate(_batches(unique(parser.events(report)), options.chunk_size)):
+            if report.rejects and not options.partial:
+                # All or nothing: nothing will be committed, so the rest of the file is only
+                # checked, not staged.
+                stager.skip_upserts = True
+            else:
+                if n == 0:
+                    estimate = _estimate_rows(report.rows, options)
+                    if db.run(_is_big, conn, estimate, options.bulk):
+                        restore = db.run(staging.suspend_constraints)
+                stager.stage(batch, report, db)
+            if progress is not None:
+                progress("parse", report.rows, options.bytes_read())
+        report.phases["read"] = time.perf_counter() - started
+        if progress is not None:
+            progress("upsert", report.rows, options.bytes_read())
+        drain = time.perf_counter()
+    finished = time.perf_counter()
+    report.phases["drain"] = finished - drain
+    if report.rejects and not options.partial:
+        return
+    if restore is not None:
+        restore()
+        report.phases["rebuild"] = time.perf_counter() - finished
+    report.unchanged = stager.staged - report.inserted - report.updated
+    report.phases["finish"] = time.perf_counter() - finished
+
+
+def _estimate_rows(rows_so_far: int, options: BulkOptions) -> int:
+    done = options.bytes_read()
+    if done <= 0 or options.total_bytes <= 0:
+        return rows_so_far
+    return int(rows_so_far * max(options.total_bytes / done, 1.0))
+
+
+def _is_big(conn: Connection, rows: int, bulk: bool | None) -> bool:
+    """A large load into a table at most half its size: rebuild indexes, don't maintain them.
+
+    (Not for a re-import of the whole table: its updates delete children per batch, which
+    wants the indexes.)
+    """
+    if bulk is not None:
+        return bulk
+    if rows < BULK_MIN_ROWS:
+        return False
+    existing = conn.execute(text("SELECT count(*) FROM events")).scalar_one()
+    return rows >= 2 * int(existing)
+
+
+__all__ = ["BulkOptions", "load_events"]

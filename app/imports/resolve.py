@@ -1,0 +1,249 @@
+"""Places, actors and sources an import refers to: found by natural key, or created.
+
+These tables are small next to the events (thousands of rows against millions), so the import
+reads their keys once, up front, and resolves every row in memory: a new place, actor or source
+gets an id reserved from its sequence (paths are made of ids) and its INSERT is queued to run,
+in order, before the events that use it. Parsing never waits for the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, text
+
+from app.imports.rows import ActorRef, PlaceChain, PlaceLevel, SourceRef
+from app.models import Actor, ActorAlias, Place, Source
+from app.models.base import utcnow
+
+# The most ids reserved from a PostgreSQL sequence at once (unused ones are a harmless gap).
+ID_BLOCK = 20_000
+
+
+@dataclass(slots=True, frozen=True)
+class ResolvedPlace:
+    id: int
+    path: str
+    name: str
+    admin1: str | None
+    admin2: str | None
+    admin3: str | None
+    latitude: float | None
+    longitude: float | None
+
+    @classmethod
+    def of(cls, row: Any) -> ResolvedPlace:
+        return cls(
+            row.id,
+            row.path,
+            row.name,
+            row.admin1,
+            row.admin2,
+            row.admin3,
+            row.latitude,
+            row.longitude,
+        )
+
+
+def name_key(name: str) -> str:
+    """Case- and space-folded, as actor and source names are matched (see alias_key)."""
+    return " ".join(name.casefold().split())
+
+
+class Resolver:
+    """Ids for the places, actors and sources of the rows, inside the import's transaction.
+
+    `pending()` hands over the INSERTs for the rows created since the last call.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.places: dict[str, ResolvedPlace] = {}
+        self.country_places: dict[str, ResolvedPlace] = {}
+        self.actors: dict[str, int] = {}
+        self.sources: dict[str, int] = {}
+        self.created = {"places": 0, "actors": 0, "sources": 0}
+        self._ids: dict[str, list[int]] = {}
+        self._next: dict[str, int] = {}
+        self._sequences: dict[str, str] = {}
+        self._refills: dict[str, int] = {}
+        self._new: dict[str, list[dict[str, Any]]] = {"places": [], "actors": [], "sources": []}
+
+    def preload(self) -> None:
+        """Every existing place key, actor name and alias, source name (one query each)."""
+        conn = self.conn
+        cols = (
+            Place.id,
+            Place.path,
+            Place.name,
+            Place.admin1,
+            Place.admin2,
+            Place.admin3,
+            Place.latitude,
+            Place.longitude,
+        )
+        stmt = select(Place.natural_key, Place.kind, Place.country_code, *cols).order_by(Place.id)
+        for row in conn.execute(stmt):
+            resolved = ResolvedPlace.of(row)
+            self.places[row.natural_key] = resolved
+            if row.kind == "country":
+                self.country_places.setdefault(row.country_code, resolved)
+        for actor_id, name in conn.execute(select(Actor.id, Actor.name).order_by(Actor.id)):
+            self.actors.setdefault(name_key(name), actor_id)
+        aliases = select(ActorAlias.actor_id, ActorAlias.alias_key).order_by(ActorAlias.id)
+        for actor_id, key in conn.execute(aliases):
+            self.actors.setdefault(key, actor_id)
+        for source_id, name in conn.execute(select(Source.id, Source.name).order_by(Source.id)):
+            self.sources.setdefault(name_key(name), source_id)
+        for table in ("places", "actors", "sources"):
+            if conn.dialect.name == "postgresql":
+                stmt2 = text("SELECT pg_get_serial_sequence(:t, 'id')")
+                self._sequences[table] = str(conn.execute(stmt2, {"t": table}).scalar_one())
+            else:
+                # SQLite: the import holds the write lock, so max(id) cannot move under it.
+                top = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar()  # noqa: S608
+                self._next[table] = int(top or 0) + 1
+
+    def _allocate(self, table: str, count: int) -> list[int]:
+        if table in self._next:
+            first = self._next[table]
+            self._next[table] = first + count
+            return list(range(first, first + count))
+        pool = self._ids.setdefault(table, [])
+        if len(pool) < count:
+            # Blocks double (16, 32, ... ID_BLOCK): few wasted ids for a few new rows, few
+            # round trips for many.
+            refills = self._refills.get(table, 0)
+            self._refills[table] = refills + 1
+            size = max(count, min(ID_BLOCK, 16 << refills))
+            pool.extend(self._reserve(self._sequences[table], size))
+        taken, self._ids[table] = pool[:count], pool[count:]
+        return taken
+
+    def _reserve(self, sequence: str, count: int) -> list[int]:
+        """Ids from a PostgreSQL sequence, through a connection of their own.
+
+        Sequences are not transactional (a rolled-back import leaves a gap, as any rollback
+        does), so the import's own connection, busy on the database thread, is not needed.
+        """
+        with self.conn.engine.connect() as other:
+            stmt = text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)")
+            ids = [int(i) for i in other.execute(stmt, {"s": sequence, "n": count}).scalars()]
+            other.commit()
+        return ids
+
+    # ---- places ----
+
+    def resolve_places(self, chains: Iterable[PlaceChain]) -> None:
+        """Make sure every level of every chain has an id; afterwards `place(chain)` works."""
+        places, countries = self.places, self.country_places
+        now = utcnow()
+        for chain in chains:
+            if chain[-1].key in places:
+                continue
+            parent: ResolvedPlace | None = None
+            for level in chain:
+                found = places.get(level.key)
+                if found is None and level.kind == "country":
+                    # One place per country whatever a dataset calls it ("Myanmar (Burma)").
+                    found = countries.get(level.country_code)
+                    if found is not None:
+                        places[level.key] = found
+                if found is None:
+                    found = self._new_place(level, parent, now)
+                parent = found
+
+    def _new_place(self, lv: PlaceLevel, parent: ResolvedPlace | None, now: Any) -> ResolvedPlace:
+        [new_id] = self._allocate("places", 1)
+        path = f"{parent.path if parent else '/'}{new_id}/"
+        resolved = ResolvedPlace(
+            new_id, path, lv.name, lv.admin1, lv.admin2, lv.admin3, lv.latitude, lv.longitude
+        )
+        self.places[lv.key] = resolved
+        if lv.kind == "country":
+            self.country_places.setdefault(lv.country_code, resolved)
+        self._new["places"].append(
+            {
+                "id": new_id,
+                "name": lv.name,
+                "kind": lv.kind,
+                "country_code": lv.country_code,
+                "admin1": lv.admin1,
+                "admin2": lv.admin2,
+                "admin3": lv.admin3,
+                "latitude": lv.latitude,
+                "longitude": lv.longitude,
+                "geo_precision": lv.geo_precision,
+                "parent_id": parent.id if parent else None,
+                "path": path,
+                "natural_key": lv.key,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        self.created["places"] += 1
+        return resolved
+
+    def place(self, chain: PlaceChain) -> ResolvedPlace:
+        return self.places[chain[-1].key]
+
+    # ---- actors and sources ----
+
+    def resolve_actors(self, refs: Iterable[ActorRef]) -> None:
+        now = utcnow()
+        for ref in refs:
+            if ref.key in self.actors or ref.actor_type is None:
+                continue
+            [new_id] = self._allocate("actors", 1)
+            self.actors[ref.key] = new_id
+            self._new["actors"].append(
+                {
+                    "id": new_id,
+                    "name": ref.name,
+                    "actor_type": ref.actor_type,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            self.created["actors"] += 1
+
+    def actor(self, ref: ActorRef) -> int | None:
+        return self.actors.get(ref.key)
+
+    def resolve_sources(self, refs: Iterable[SourceRef]) -> None:
+        now = utcnow()
+        for ref in refs:
+            if ref.key in self.sources or ref.kind is None:
+                continue
+            [new_id] = self._allocate("sources", 1)
+            self.sources[ref.key] = new_id
+            self._new["sources"].append(
+                {
+                    "id": new_id,
+                    "name": ref.name,
+                    "kind": ref.kind,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            self.created["sources"] += 1
+
+    def source(self, ref: SourceRef) -> int | None:
+        return self.sources.get(ref.key)
+
+    # ---- writing ----
+
+    def pending(self) -> dict[str, list[dict[str, Any]]] | None:
+        """The rows created since the last call, for `write` (None when there are none)."""
+        if not any(self._new.values()):
+            return None
+        new, self._new = self._new, {"places": [], "actors": [], "sources": []}
+        return new
+
+    def write(self, new: dict[str, list[dict[str, Any]]]) -> None:
+        """INSERT the created rows; parents come before children (ids ascend with depth)."""
+        for table, model in (("places", Place), ("actors", Actor), ("sources", Source)):
+            if new[table]:
+                self.conn.execute(insert(model), new[table])

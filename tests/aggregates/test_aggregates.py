@@ -1,0 +1,224 @@
+"""GET /v1/aggregates equals what a client computes from the list itself, on real UCDP data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections import Counter, defaultdict
+from typing import Any
+
+import pytest
+
+from tests.aggregates.ucdp_load import load_ucdp
+from tests.conftest import Api, shared_file
+from tests.support import assert_problem, error_locs
+
+pytestmark = pytest.mark.asyncio
+
+MEASURES = ("events", "fatalities_low", "fatalities_best", "fatalities_high")
+UCDP_SYRIA = "ucdp/ged-syria-2016-01-to-2019-11.csv"
+
+
+@pytest.fixture
+async def ucdp(api: Api) -> int:
+    return load_ucdp(api.database_url, shared_file(UCDP_SYRIA))
+
+
+def bucket(day: str, interval: str | None) -> str | None:
+    d = dt.date.fromisoformat(day)
+    if interval is None:
+        return None
+    if interval == "week":
+        d -= dt.timedelta(days=d.weekday())
+    elif interval == "month":
+        d = d.replace(day=1)
+    elif interval == "year":
+        d = d.replace(month=1, day=1)
+    return d.isoformat()
+
+
+def values(e: dict[str, Any], dim: str, roles: list[str]) -> list[Any]:
+    actors = [a for a in e["actors"] if not roles or a["role"] in roles]
+    found: list[Any] = {
+        "event_type": [e["event_type"]],
+        "sub_event_type": [e["sub_event_type"]],
+        "disorder_type": [e["disorder_type"]],
+        "country": [e["country_code"]],
+        "admin1": [e["admin1"]],
+        "admin2": [e["admin2"]],
+        "place": [e["place_id"]],
+        "actor": sorted({a["name"] for a in actors}),
+        "actor_role": sorted({a["role"] for a in actors}),
+        "source": sorted(set(e["sources"])),
+        "campaign": sorted(set(e["campaigns"])),
+    }[dim]
+    return found or [None]
+
+
+def client_side(
+    events: list[dict[str, Any]],
+    interval: str | None,
+    group_by: list[str],
+    roles: list[str] | None = None,
+) -> Counter[tuple[Any, ...]]:
+    """{(bucket, dims..., measure): value} summed the way a dashboard would."""
+    acc: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for e in events:
+        for combo in itertools.product(*(values(e, d, roles or []) for d in group_by)):
+            cell = acc[(bucket(e["date_start"], interval), *combo)]
+            cell[0] += 1
+            for i, m in enumerate(MEASURES[1:], start=1):
+                cell[i] += e[m] or 0
+    return Counter({k: tuple(v) for k, v in acc.items()})  # type: ignore[misc]
+
+
+def server_side(
+    rows: list[dict[str, Any]], interval: str | None, group_by: list[str]
+) -> Counter[tuple[Any, ...]]:
+    return Counter(
+        {
+            (r.get("bucket") if interval else None, *(r[d] for d in group_by)): tuple(
+                r[m] for m in MEASURES
+            )
+            for r in rows
+        }
+    )  # type: ignore[misc]
+
+
+async def all_events(api: Api, **filters: Any) -> list[dict[str, Any]]:
+    r = await api.get("/v1/events", params={"format": "ndjson", **filters})
+    assert r.status_code == 200, r.text
+    return [json.loads(line) for line in r.text.splitlines()]
+
+
+async def aggregate(api: Api, **params: Any) -> list[dict[str, Any]]:
+    r = await api.get("/v1/aggregates", params=params)
+    assert r.status_code == 200, r.text
+    rows: list[dict[str, Any]] = r.json()["rows"]
+    return rows
+
+
+CASES: list[tuple[dict[str, Any], str | None, list[str]]] = [
+    ({}, None, []),
+    ({}, "week", ["admin1"]),
+    ({}, "month", ["event_type", "sub_event_type"]),
+    ({}, "year", ["actor"]),
+    ({}, "day", ["actor_role"]),
+    ({}, None, ["source"]),
+    ({}, "week", ["admin2"]),
+    ({}, "year", ["place"]),
+    ({}, "month", ["country", "disorder_type"]),
+    ({"actor_role": "target"}, "year", ["actor"]),
+    (
+        {
+            "admin1": ["Idlib governorate", "Aleppo governorate"],
+            "date_from": "2017-03-01",
+            "date_to": "2018-06-30",
+            "fatalities_min": 1,
+        },
+        "week",
+        ["admin1", "actor"],
+    ),
+    ({"bbox": "36,35,37,36.5"}, "month", ["admin2"]),
+]
+
+
+async def test_aggregates_equal_client_side(api: Api, ucdp: int) -> None:
+    everything = await all_events(api)
+    assert len(everything) == ucdp == 16566
+    for filters, interval, group_by in CASES:
+        events = everything if not filters else await all_events(api, **filters)
+        params: dict[str, Any] = {**filters, "group_by": group_by}
+        if interval:
+            params["interval"] = interval
+        rows = await aggregate(api, **params)
+        roles = [filters["actor_role"]] if "actor_role" in filters else None
+        assert server_side(rows, interval, group_by) == client_side(
+            events, interval, group_by, roles
+        ), params
+    # The ungrouped total is the file's own sum.
+    (total,) = await aggregate(api)
+    assert total["events"] == 16566
+    assert total["fatalities_best"] == sum(e["fatalities_best"] for e in everything)
+
+
+async def test_top_and_fill(api: Api, ucdp: int) -> None:
+    params = {
+        "interval": "month",
+        "group_by": "admin1",
+        "top": 3,
+        "fill": "true",
+        "date_from": "2016-01-01",
+        "date_to": "2019-12-31",
+    }
+    rows = await aggregate(api, **params)
+    full = client_side(
+        await all_events(api, date_from="2016-01-01", date_to="2019-12-31"), "month", ["admin1"]
+    )
+    totals: Counter[Any] = Counter()
+    for (_, admin1), m in full.items():
+        totals[admin1] += m[0]
+    top3 = {k for k, _ in sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))[:3]}
+    months = 48
+    groups = {r["admin1"] for r in rows}
+    assert groups == top3 | {"other"}
+    assert len(rows) == months * 4  # every month, zero-filled, for the 3 groups and 'other'
+    per_group: Counter[Any] = Counter()
+    for r in rows:
+        per_group[r["admin1"]] += r["events"]
+    for g in top3:
+        assert per_group[g] == totals[g]
+    assert per_group["other"] == sum(v for k, v in totals.items() if k not in top3)
+    assert sum(r["fatalities_best"] for r in rows) == sum(m[2] for m in full.values())
+    weeks = await aggregate(
+        api, interval="week", fill="true", date_from="2019-11-01", date_to="2019-12-31"
+    )
+    got = [r["bucket"] for r in weeks]
+    assert all(dt.date.fromisoformat(b).weekday() == 0 for b in got)  # weeks start on Monday
+    # Zero-filled from the week of date_from to that of date_to; events that began earlier
+    # but overlap the range keep their own (earlier) bucket.
+    assert [b for b in got if b >= "2019-10-28"] == [
+        (dt.date(2019, 10, 28) + dt.timedelta(weeks=i)).isoformat() for i in range(10)
+    ]
+    assert weeks[-1]["events"] == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "loc"),
+    [
+        ({"group_by": "bogus"}, ["query", "group_by", 0]),
+        ({"interval": "hour"}, ["query", "interval"]),
+        ({"fill": "true", "interval": "week"}, ["query"]),
+        ({"top": 0}, ["query", "top"]),
+        ({"contry": "SY"}, ["query", "contry"]),
+    ],
+)
+async def test_bad_parameters(api: Api, params: dict[str, Any], loc: list[Any]) -> None:
+    body = assert_problem(await api.get("/v1/aggregates", params=params), 422, "validation_error")
+    assert loc in error_locs(body)
+
+
+async def test_empty_and_too_many(api: Api) -> None:
+    assert (await aggregate(api))[0]["events"] == 0
+    r = await api.get(
+        "/v1/aggregates",
+        params={
+            "interval": "day",
+            "fill": "true",
+            "date_from": "1800-01-01",
+            "date_to": "2100-01-01",
+            "group_by": "admin1",
+        },
+    )
+    assert r.status_code in (200, 422)
+    r = await api.get(
+        "/v1/aggregates",
+        params={
+            "interval": "day",
+            "fill": "true",
+            "date_from": "1000-01-01",
+            "date_to": "9000-01-01",
+        },
+    )
+    assert_problem(r, 422, "too_many_groups")
