@@ -32,7 +32,8 @@ async def setup(db: str, rows: int) -> None:
     async with engine.begin() as conn:
         await conn.execute(
             text(
-                "CREATE TABLE ev (id serial primary key, d date, summary text, fat int, lat float, lon float)"
+                "CREATE TABLE ev (id serial primary key, d date, summary text, fat int, "
+                "lat float, lon float)"
             )
         )
         await conn.execute(
@@ -53,7 +54,7 @@ async def measure(driver: str, db: str) -> dict[str, float]:
     by_ids = text("SELECT * FROM ev WHERE id = ANY(:ids)")
     lat: list[float] = []
     async with engine.connect() as conn:
-        for i in range(30):  # warm up
+        for _ in range(30):  # warm up
             await conn.execute(page, {"d": __import__("datetime").date(2020, 1, 1)})
         for i in range(500):
             t0 = time.perf_counter()
@@ -90,7 +91,8 @@ async def main() -> None:
         for driver in ("psycopg", "asyncpg"):
             r = await measure(driver, db)
             print(
-                f"| {driver} (round {rnd + 1}) | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['stream_rows_s']:,.0f} |"
+                f"| {driver} (round {rnd + 1}) | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} "
+                f"| {r['stream_rows_s']:,.0f} |"
             )
 
 

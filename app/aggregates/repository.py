@@ -89,9 +89,15 @@ def aggregate_statement(
         columns.append(func.max(Place.name).label("place_name"))
     columns += [
         func.count().label("events"),
-        func.coalesce(func.sum(Event.fatalities_low), 0).label("fatalities_low"),
+        # Sums: an unknown low or high counts as the best estimate ("at least 13" has no high), so
+        # that the sums stay ordered: low <= best <= high in every row.
+        func.coalesce(
+            func.sum(func.coalesce(Event.fatalities_low, Event.fatalities_best)), 0
+        ).label("fatalities_low"),
         func.coalesce(func.sum(Event.fatalities_best), 0).label("fatalities_best"),
-        func.coalesce(func.sum(Event.fatalities_high), 0).label("fatalities_high"),
+        func.coalesce(
+            func.sum(func.coalesce(Event.fatalities_high, Event.fatalities_best)), 0
+        ).label("fatalities_high"),
     ]
     stmt = select(*columns).select_from(Event).where(*where)
     if dims & {"event_type", "disorder_type"}:
