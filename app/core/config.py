@@ -22,6 +22,7 @@ def normalize_database_url(url: str) -> str:
 def sync_database_url(url: str) -> str:
     """The same database through a synchronous driver (Alembic, bulk loads)."""
     url = normalize_database_url(url)
+    url = url.replace("postgresql+asyncpg://", "postgresql+psycopg://", 1)
     return url.replace("sqlite+aiosqlite://", "sqlite+pysqlite://", 1)
 
 
