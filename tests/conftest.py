@@ -27,7 +27,12 @@ PG_ADMIN_URL = os.environ.get(
     "CONFLICTDB_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data beside the checkout; a clone elsewhere on the same machine finds /work/shared.
+_SHARED_CANDIDATES = [
+    Path(__file__).resolve().parents[1].parent / "shared" / "data",
+    Path("/work/shared/data"),
+]
+SHARED_DATA = next((p for p in _SHARED_CANDIDATES if p.is_dir()), _SHARED_CANDIDATES[0])
 REFERENCE_TABLES = {"event_types", "sub_event_types", "alembic_version", "spatial_ref_sys"}
 
 
