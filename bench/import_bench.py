@@ -181,6 +181,17 @@ def machine() -> list[str]:
     ]
 
 
+NOTES = [
+    "How to read the phases: `read` is the main thread (parsing and building rows: `resolve`,",
+    "`build`); `db_new_dims`, `db_stage` and `db_upsert` are the database thread, batch by",
+    "batch, at the same time (wall-clock, including waits for the GIL, so they overlap `read` and",
+    "do not add up); `drain` waits for the last batches; `rebuild` (PostgreSQL, big loads) builds",
+    "the dropped indexes and foreign keys, mostly the full-text GIN index; then `commit`.",
+    "The plain load is the floor for any import of the file: COPY (PostgreSQL) or executemany",
+    "(SQLite) of the CSV as it is into one all-text table, no parsing in Python, no indexes.",
+]
+
+
 def phases(report: ImportReport) -> str:
     return ", ".join(f"{k} {v:.1f}" for k, v in report.phases.items())
 
@@ -207,6 +218,7 @@ def write(results: list[Result], out: Path, argv: list[str]) -> None:
     lines += ["", "Phases of each import (seconds):", ""]
     for r in results:
         lines.append(f"- {r.db}, {r.name}: {phases(r.report)}")
+    lines += ["", *NOTES]
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

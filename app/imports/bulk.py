@@ -23,11 +23,12 @@ from sqlalchemy import Connection, text
 
 from app.imports.pipeline import DbThread
 from app.imports.problems import ImportReport, Problem
-from app.imports.resolve import Resolver
-from app.imports.rows import EventRow, SourceRef
+from app.imports.resolve import NewRows, Resolver
+from app.imports.rows import ClaimSpec, EventRow, SourceRef
 from app.imports.staging import (
     ACTOR_COLUMNS,
     CLAIM_COLUMNS,
+    CLAIM_SPEC_COLUMNS,
     EVENT_COLUMNS,
     TAG_COLUMNS,
     Staging,
@@ -86,7 +87,8 @@ class _Stager:
         self.staged = 0
         # What each (reused) role and claim object resolved to.
         self._role_ids: dict[Any, tuple[Any, ...]] = {}
-        self._claim_rows: dict[Any, tuple[Any, ...]] = {}
+        # Each distinct claim: (spec id, source id, via source id), its row staged once.
+        self._claim_specs: dict[Any, tuple[int, int | None, int | None]] = {}
         self.now = utcnow()
         self.owned_sources: list[int] = []
         self.api_key_id: int | None = None
@@ -104,7 +106,7 @@ class _Stager:
             s
             for r in rows
             for c in r.claims
-            if c not in self._claim_rows
+            if c not in self._claim_specs
             for s in (c.source, c.via_source)
             if s is not None
         )
@@ -114,7 +116,8 @@ class _Stager:
         date, dataset = self.staging.date, self.parser.dataset
         keep_differences = self.parser.keeps_place_differences
         by_source = self.parser.one_claim_per_source
-        role_ids, claim_rows = self._role_ids, self._claim_rows
+        role_ids, claim_specs = self._role_ids, self._claim_specs
+        new_specs: list[tuple[Any, ...]] = []
         dumps, sort_keys, blake2b = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.blake2b
         events: list[tuple[Any, ...]] = []
         actors: list[tuple[Any, ...]] = []
@@ -155,28 +158,18 @@ class _Stager:
                     )
                 )
                 continue
-            event_claims: list[tuple[Any, ...]] = []
+            event_claims: list[tuple[int, int | None, int | None]] = []
             seen.clear()
             for claim in row.claims:
-                claim_row = claim_rows.get(claim)
-                if claim_row is None:
-                    source_id = resolver.source(claim.source)
-                    via_id = resolver.source(claim.via_source) if claim.via_source else None
-                    claim_row = (
-                        source_id,
-                        via_id,
-                        claim.kind,
-                        claim.stance,
-                        claim.assertion,
-                        claim.quote,
-                        date(claim.claimed_on),
-                    )
-                    claim_rows[claim] = claim_row
-                source_id = claim_row[0]
+                spec = claim_specs.get(claim)
+                if spec is None:
+                    spec = self._new_spec(claim, new_specs)
+                    claim_specs[claim] = spec
+                source_id = spec[1]
                 if source_id is None or (by_source and source_id in seen):
                     continue
                 seen.add(source_id)
-                event_claims.append(claim_row)
+                event_claims.append(spec)
             extras_json = dumps(extras, option=sort_keys).decode() if extras else None
             values = (
                 dataset,
@@ -199,7 +192,7 @@ class _Stager:
                 # The raw record decides everything else; what the database resolved it to
                 # (place, actors, sources) and what the place could not hold are added.
                 text = f"{DIGEST_VERSION}\x1e{row.source_text}\x1e{place_id}\x1e{extras_json}"
-                text += f"\x1e{event_actors!r}\x1e{[c[:2] for c in event_claims]!r}"
+                text += f"\x1e{event_actors!r}\x1e{[c[1:] for c in event_claims]!r}"
             else:
                 text = repr((values, event_actors, event_claims, row.tags))
             digest = blake2b(text.encode(), digest_size=16).hexdigest()
@@ -207,18 +200,39 @@ class _Stager:
             n = self.ord
             events.append((n, *values, digest))
             for pos, a in enumerate(event_actors):
-                actors.append((n, pos, *a))
+                actors.append((n, pos, a[0], a[1]))
             for pos, c in enumerate(event_claims):
-                claims.append((n, pos, *c))
+                claims.append((n, pos, c[0]))
             for tag in row.tags:
                 tags.append((n, tag))
         _add(report.phases, "build", time.perf_counter() - resolved_at)
         self.staged += len(events)
-        db.submit(self._write_and_upsert, new_rows, events, actors, claims, tags, report)
+        db.submit(self._write_and_upsert, new_rows, new_specs, events, actors, claims, tags, report)
+
+    def _new_spec(
+        self, claim: ClaimSpec, new_specs: list[tuple[Any, ...]]
+    ) -> tuple[int, int | None, int | None]:
+        source_id = self.resolver.source(claim.source)
+        via_id = self.resolver.source(claim.via_source) if claim.via_source else None
+        spec = len(self._claim_specs) + 1
+        new_specs.append(
+            (
+                spec,
+                source_id,
+                via_id,
+                claim.kind,
+                claim.stance,
+                claim.assertion,
+                claim.quote,
+                self.staging.date(claim.claimed_on),
+            )
+        )
+        return spec, source_id, via_id
 
     def _write_and_upsert(
         self,
-        new_rows: dict[str, list[dict[str, Any]]] | None,
+        new_rows: NewRows | None,
+        new_specs: list[tuple[Any, ...]],
         events: list[tuple[Any, ...]],
         actors: list[tuple[Any, ...]],
         claims: list[tuple[Any, ...]],
@@ -228,9 +242,10 @@ class _Stager:
         """On the database thread: stage one batch and move it into the real tables."""
         started = time.perf_counter()
         if new_rows is not None:
-            self.resolver.write(new_rows)
+            self.resolver.write(new_rows, self.staging.write)
             _add(report.phases, "db_new_dims", time.perf_counter() - started)
         write = self.staging.write
+        write("stg_claim_specs", CLAIM_SPEC_COLUMNS, new_specs)
         write("stg_events", EVENT_COLUMNS, events)
         write("stg_actors", ACTOR_COLUMNS, actors)
         write("stg_claims", CLAIM_COLUMNS, claims)
@@ -288,9 +303,9 @@ def load_events(
     started = time.perf_counter()
     staging = staging_for(conn)
     staging.settings()
-    staging.create("stg_events", "stg_actors", "stg_claims", "stg_tags")
+    staging.create("stg_events", "stg_actors", "stg_claims", "stg_tags", "stg_claim_specs")
     db = DbThread()
-    resolver = Resolver(conn)
+    resolver = Resolver(conn, staging.timestamp(utcnow()))
     resolver.preload()
     stager = _Stager(parser, staging, resolver)
     stager.api_key_id = options.api_key_id
@@ -299,7 +314,7 @@ def load_events(
         i for i in (resolver.source(s) for s in options.dataset_sources) if i is not None
     ]
     if (new_rows := resolver.pending()) is not None:
-        resolver.write(new_rows)
+        resolver.write(new_rows, staging.write)
     seen: dict[str, int] = {}
     progress = options.progress
     restore: Callable[[], None] | None = None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -17,6 +18,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.imports.problems import ImportFailed, ImportReport, write_problems
 from app.imports.service import ImportRequest, run_import
@@ -87,7 +89,12 @@ def import_file(
                 request.progress = _Lines()
             report = run_import(database_url, request)
     except ImportFailed as exc:
-        console.print(f"[red]import failed:[/red] {exc}")
+        console.print(f"[red]import failed:[/red] {escape(str(exc))}")
+        return 1
+    except SQLAlchemyError as exc:
+        # Rolled back; the first line of the driver's message says what the database refused.
+        first = str(getattr(exc, "orig", exc)).splitlines()[0]
+        console.print(f"[red]import failed, nothing was written:[/red] {escape(first)}")
         return 1
     if rejects_path is not None and (report.rejects or report.warnings):
         write_problems(rejects_path, report.rejects + report.warnings)

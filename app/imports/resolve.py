@@ -8,16 +8,38 @@ in order, before the events that use it. Parsing never waits for the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, select, text
 
 from app.imports.rows import ActorRef, PlaceChain, PlaceLevel, SourceRef
 from app.models import Actor, ActorAlias, Place, Source
-from app.models.base import utcnow
 
+NewRows = dict[str, list[tuple[Any, ...]]]
+Writer = Callable[[str, Sequence[str], list[tuple[Any, ...]]], None]
+NEW_COLUMNS = {
+    "places": (
+        "id",
+        "name",
+        "kind",
+        "country_code",
+        "admin1",
+        "admin2",
+        "admin3",
+        "latitude",
+        "longitude",
+        "geo_precision",
+        "parent_id",
+        "path",
+        "natural_key",
+        "created_at",
+        "updated_at",
+    ),
+    "actors": ("id", "name", "actor_type", "created_at", "updated_at"),
+    "sources": ("id", "name", "kind", "created_at", "updated_at"),
+}
 # The most ids reserved from a PostgreSQL sequence at once (unused ones are a harmless gap).
 ID_BLOCK = 20_000
 
@@ -58,8 +80,10 @@ class Resolver:
     `pending()` hands over the INSERTs for the rows created since the last call.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, stamp: Any) -> None:
         self.conn = conn
+        # created_at / updated_at of every row the import creates, as the driver takes it.
+        self.stamp = stamp
         self.places: dict[str, ResolvedPlace] = {}
         self.country_places: dict[str, ResolvedPlace] = {}
         self.actors: dict[str, int] = {}
@@ -69,7 +93,7 @@ class Resolver:
         self._next: dict[str, int] = {}
         self._sequences: dict[str, str] = {}
         self._refills: dict[str, int] = {}
-        self._new: dict[str, list[dict[str, Any]]] = {"places": [], "actors": [], "sources": []}
+        self._new: NewRows = {"places": [], "actors": [], "sources": []}
 
     def preload(self) -> None:
         """Every existing place key, actor name and alias, source name (one query each)."""
@@ -139,7 +163,6 @@ class Resolver:
     def resolve_places(self, chains: Iterable[PlaceChain]) -> None:
         """Make sure every level of every chain has an id; afterwards `place(chain)` works."""
         places, countries = self.places, self.country_places
-        now = utcnow()
         for chain in chains:
             if chain[-1].key in places:
                 continue
@@ -152,10 +175,10 @@ class Resolver:
                     if found is not None:
                         places[level.key] = found
                 if found is None:
-                    found = self._new_place(level, parent, now)
+                    found = self._new_place(level, parent)
                 parent = found
 
-    def _new_place(self, lv: PlaceLevel, parent: ResolvedPlace | None, now: Any) -> ResolvedPlace:
+    def _new_place(self, lv: PlaceLevel, parent: ResolvedPlace | None) -> ResolvedPlace:
         [new_id] = self._allocate("places", 1)
         path = f"{parent.path if parent else '/'}{new_id}/"
         resolved = ResolvedPlace(
@@ -165,23 +188,23 @@ class Resolver:
         if lv.kind == "country":
             self.country_places.setdefault(lv.country_code, resolved)
         self._new["places"].append(
-            {
-                "id": new_id,
-                "name": lv.name,
-                "kind": lv.kind,
-                "country_code": lv.country_code,
-                "admin1": lv.admin1,
-                "admin2": lv.admin2,
-                "admin3": lv.admin3,
-                "latitude": lv.latitude,
-                "longitude": lv.longitude,
-                "geo_precision": lv.geo_precision,
-                "parent_id": parent.id if parent else None,
-                "path": path,
-                "natural_key": lv.key,
-                "created_at": now,
-                "updated_at": now,
-            }
+            (
+                new_id,
+                lv.name,
+                lv.kind,
+                lv.country_code,
+                lv.admin1,
+                lv.admin2,
+                lv.admin3,
+                lv.latitude,
+                lv.longitude,
+                lv.geo_precision,
+                parent.id if parent else None,
+                path,
+                lv.key,
+                self.stamp,
+                self.stamp,
+            )
         )
         self.created["places"] += 1
         return resolved
@@ -192,42 +215,24 @@ class Resolver:
     # ---- actors and sources ----
 
     def resolve_actors(self, refs: Iterable[ActorRef]) -> None:
-        now = utcnow()
         for ref in refs:
             if ref.key in self.actors or ref.actor_type is None:
                 continue
             [new_id] = self._allocate("actors", 1)
             self.actors[ref.key] = new_id
-            self._new["actors"].append(
-                {
-                    "id": new_id,
-                    "name": ref.name,
-                    "actor_type": ref.actor_type,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+            self._new["actors"].append((new_id, ref.name, ref.actor_type, self.stamp, self.stamp))
             self.created["actors"] += 1
 
     def actor(self, ref: ActorRef) -> int | None:
         return self.actors.get(ref.key)
 
     def resolve_sources(self, refs: Iterable[SourceRef]) -> None:
-        now = utcnow()
         for ref in refs:
             if ref.key in self.sources or ref.kind is None:
                 continue
             [new_id] = self._allocate("sources", 1)
             self.sources[ref.key] = new_id
-            self._new["sources"].append(
-                {
-                    "id": new_id,
-                    "name": ref.name,
-                    "kind": ref.kind,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+            self._new["sources"].append((new_id, ref.name, ref.kind, self.stamp, self.stamp))
             self.created["sources"] += 1
 
     def source(self, ref: SourceRef) -> int | None:
@@ -235,15 +240,16 @@ class Resolver:
 
     # ---- writing ----
 
-    def pending(self) -> dict[str, list[dict[str, Any]]] | None:
+    def pending(self) -> NewRows | None:
         """The rows created since the last call, for `write` (None when there are none)."""
         if not any(self._new.values()):
             return None
         new, self._new = self._new, {"places": [], "actors": [], "sources": []}
         return new
 
-    def write(self, new: dict[str, list[dict[str, Any]]]) -> None:
-        """INSERT the created rows; parents come before children (ids ascend with depth)."""
-        for table, model in (("places", Place), ("actors", Actor), ("sources", Source)):
+    def write(self, new: NewRows, writer: Writer) -> None:
+        """Insert the created rows (COPY or executemany, like the staging tables); a parent
+        comes before its children, as they were created in that order."""
+        for table in ("places", "actors", "sources"):
             if new[table]:
-                self.conn.execute(insert(model), new[table])
+                writer(table, NEW_COLUMNS[table], new[table])

@@ -37,10 +37,12 @@ EVENT_COLUMNS = (
     "extras",
     "content_hash",
 )
-ACTOR_COLUMNS = ("ord", "pos", "actor_id", "role", "status", "note")
-CLAIM_COLUMNS = (
-    "ord",
-    "pos",
+# Dataset rows name actors in confirmed roles, without notes: (ord, pos, actor, role) is all.
+ACTOR_COLUMNS = ("ord", "pos", "actor_id", "role")
+# A claim is staged as a reference to its spec: thousands of distinct claims, millions of uses.
+CLAIM_COLUMNS = ("ord", "pos", "spec")
+CLAIM_SPEC_COLUMNS = (
+    "spec",
     "source_id",
     "via_source_id",
     "kind",
@@ -94,9 +96,10 @@ _TABLES = {
         "fatalities_low {int}, fatalities_best {int}, fatalities_high {int}, extras {json}, "
         "content_hash TEXT NOT NULL"
     ),
-    "stg_actors": "ord {int}, pos {int}, actor_id {int}, role TEXT, status TEXT, note TEXT",
-    "stg_claims": (
-        "ord {int}, pos {int}, source_id {int}, via_source_id {int}, kind TEXT, stance TEXT, "
+    "stg_actors": "ord {int}, pos {int}, actor_id {int}, role TEXT",
+    "stg_claims": "ord {int}, pos {int}, spec {int}",
+    "stg_claim_specs": (
+        "spec {int} PRIMARY KEY, source_id {int}, via_source_id {int}, kind TEXT, stance TEXT, "
         "assertion TEXT, quote TEXT, claimed_on DATE"
     ),
     "stg_tags": "ord {int}, tag TEXT",
@@ -171,8 +174,8 @@ class Staging:
             )
         conn.execute(
             text(
-                "INSERT INTO event_actors (event_id, actor_id, role, status, note) "
-                "SELECT m.event_id, a.actor_id, a.role, a.status, a.note "
+                "INSERT INTO event_actors (event_id, actor_id, role, status) "
+                "SELECT m.event_id, a.actor_id, a.role, 'confirmed' "
                 "FROM stg_actors a JOIN stg_map m ON m.ord = a.ord ORDER BY a.ord, a.pos"
             )
         )
@@ -180,9 +183,10 @@ class Staging:
             text(
                 "INSERT INTO claims (event_id, source_id, via_source_id, kind, stance, assertion, "
                 "quote, claimed_on, created_at, updated_at) "
-                "SELECT m.event_id, c.source_id, c.via_source_id, c.kind, c.stance, c.assertion, "
-                "c.quote, c.claimed_on, :now, :now "
-                "FROM stg_claims c JOIN stg_map m ON m.ord = c.ord ORDER BY c.ord, c.pos"
+                "SELECT m.event_id, k.source_id, k.via_source_id, k.kind, k.stance, k.assertion, "
+                "k.quote, k.claimed_on, :now, :now "
+                "FROM stg_claims c JOIN stg_map m ON m.ord = c.ord "
+                "JOIN stg_claim_specs k ON k.spec = c.spec ORDER BY c.ord, c.pos"
             ).bindparams(_now_param()),
             {"now": now},
         )
@@ -350,7 +354,7 @@ class SqliteStaging(Staging):
 
     def timestamp(self, value: dt.datetime) -> Any:
         # The format SQLAlchemy's DateTime writes on SQLite (naive UTC).
-        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def clear(self) -> None:
         for table in ("stg_events", "stg_actors", "stg_claims", "stg_tags"):

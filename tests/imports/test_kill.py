@@ -3,8 +3,9 @@
 The import runs as `python -m app.cli import ... --progress lines` in a subprocess, in batches
 of 1,000 rows. It is killed with SIGKILL at one of two moments: while the first batches are being
 written (places, staging), or once the events table itself is being written. On PostgreSQL the
-moment is seen in pg_stat_activity (the import's backend executing that statement); on SQLite it
-is counted in progress lines (batches are written at most two behind the parsing).
+moment is seen in pg_locks (the import's backend holding the row-exclusive lock that its first
+write to the table takes, until its transaction ends); on SQLite it is counted in progress lines
+(batches are written at most two behind the parsing).
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ EMPTY = {
     "event_tombstones": 0,
     "event_revisions": 0,
 }
-# What the backend of a running import executes at each moment, and how many progress lines
+# The table a running import has started writing at each moment, and how many progress lines
 # make sure a SQLite import got there.
-MOMENTS = {"first_writes": ("INSERT INTO places", 1), "events_table": ("INSERT INTO events", 4)}
+MOMENTS = {"first_writes": ("places", 1), "events_table": ("events", 4)}
 
 
 def command(path: Path, url: str) -> list[str]:
@@ -58,17 +59,19 @@ def command(path: Path, url: str) -> list[str]:
     ]
 
 
-def backend_busy(url: str, statement: str) -> int | None:
-    """The pid of a backend of this database running `statement`, if any."""
+def backend_writing(url: str, table: str) -> int | None:
+    """The pid of another backend of this database that has written to `table`, if any."""
     engine = create_engine(sync_database_url(url))
     try:
         with engine.connect() as conn:
             pid = conn.execute(
                 text(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE :q"
+                    "SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "WHERE l.database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database()) AND c.relname = :t "
+                    "AND l.mode = 'RowExclusiveLock' AND l.granted AND l.pid <> pg_backend_pid()"
                 ),
-                {"q": f"%{statement}%"},
+                {"t": table},
             ).scalar()
     finally:
         engine.dispose()
@@ -93,7 +96,7 @@ def test_kill_9_leaves_the_database_as_it_was(database_url: str, moment: str) ->
     truncate_all(database_url)
     path = shared_file("ucdp/ged-syria-2016-01-to-2019-11.csv")
     is_pg = database_url.startswith("postgresql")
-    statement, lines = MOMENTS[moment]
+    table, lines = MOMENTS[moment]
     proc = subprocess.Popen(
         command(path, database_url),
         cwd=ROOT,
@@ -108,8 +111,8 @@ def test_kill_9_leaves_the_database_as_it_was(database_url: str, moment: str) ->
         if is_pg:
             deadline = time.monotonic() + 120
             while backend is None and time.monotonic() < deadline and proc.poll() is None:
-                backend = backend_busy(database_url, statement)
-            assert backend is not None, f"no backend seen running {statement}"
+                backend = backend_writing(database_url, table)
+            assert backend is not None, f"no import seen writing to {table}"
         else:
             seen = 0
             for line in proc.stdout:
