@@ -26,39 +26,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-COLUMNS = [
-    "event_id_cnty",
-    "event_date",
-    "year",
-    "time_precision",
-    "disorder_type",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "interaction",
-    "civilian_targeting",
-    "iso",
-    "region",
-    "country",
-    "admin1",
-    "admin2",
-    "admin3",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "source",
-    "source_scale",
-    "notes",
-    "fatalities",
-    "tags",
-    "timestamp",
-]
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.exports.acled import COLUMNS  # noqa: E402  (ACLED's layout: one list, in the app)
 
 # name, ISO numeric, ISO alpha-3, ACLED region, centre latitude, longitude, spread (degrees)
 COUNTRIES = [

@@ -12,6 +12,11 @@ Mapping choices:
 - source: the distinct names of the sources of the event's claims, sorted by code point (the
   order PostgreSQL's COPY path gives cheaply); source_scale from extras.
 - timestamp: Unix seconds of updated_at.
+- What an ACLED import recorded of the row and the model cannot hold (in `extras`) wins over
+  what would be computed: disorder_type, inter1/inter2/interaction (an actor is State forces at
+  home and External forces abroad), iso (Kosovo's 0), country (the dataset's spelling), region,
+  the row's own location/admin names and coordinates where its place says otherwise, and
+  ACLED's timestamp. So an ACLED file comes back out as it went in (tests/imports/test_roundtrip).
 """
 
 from __future__ import annotations
@@ -115,6 +120,16 @@ def _coord(value: float | None) -> str:
     return str(Decimal(repr(value)).quantize(_FOUR_PLACES, ROUND_HALF_UP))
 
 
+# The ACLED importer always records `inter1`: its presence marks a row read from an ACLED file
+# (a UCDP row's extras have a `region` and a `country` too, in UCDP's own words).
+ACLED_MARK = "inter1"
+
+
+def _kept(extras: dict[str, Any], key: str, computed: Any) -> Any:
+    """What the ACLED import recorded under `key` (a blank included), else the computed value."""
+    return extras.get(key, computed)
+
+
 def acled_row(r: ExportRow) -> list[Any]:
     initiators = [a for a in r.actors if a.role == "initiator"]
     targets = [a for a in r.actors if a.role == "target"]
@@ -134,38 +149,39 @@ def acled_row(r: ExportRow) -> list[Any]:
         interaction = (inter1 or inter2) * 10 if (inter1 or inter2) else ""
     country = country_info(r.country_code)
     day = event_date(r)
-    extras = r.extras or {}
+    extras = r.extras if r.extras and ACLED_MARK in r.extras else {}
+    kept = _kept
     geo_precision = r.geo_precision if r.geo_precision is not None else r.place_geo_precision
     return [
         event_id_cnty(r),
         day.isoformat(),
         day.year,
         TIME_PRECISION.get(r.date_precision, 3),
-        r.disorder_type,
+        kept(extras, "disorder_type", r.disorder_type),
         r.acled_event_type,
         r.acled_sub_event_type,
         actor1.name if actor1 else "",
         "; ".join(assoc1),
-        inter1 if actor1 else "",
+        kept(extras, "inter1", inter1 if actor1 else ""),
         actor2.name if actor2 else "",
         "; ".join(assoc2),
-        inter2,
-        interaction,
+        kept(extras, "inter2", inter2),
+        kept(extras, "interaction", interaction),
         "Civilians targeted" if r.civilian_targeting else "",
-        "" if country.iso_numeric is None else country.iso_numeric,
-        country.acled_region,
-        country.name,
-        r.admin1 or "",
-        r.admin2 or "",
-        r.admin3 or "",
-        r.location or "",
-        _coord(r.latitude),
-        _coord(r.longitude),
+        kept(extras, "iso", "" if country.iso_numeric is None else country.iso_numeric),
+        kept(extras, "region", country.acled_region),
+        kept(extras, "country", country.name),
+        kept(extras, "admin1", r.admin1 or ""),
+        kept(extras, "admin2", r.admin2 or ""),
+        kept(extras, "admin3", r.admin3 or ""),
+        kept(extras, "location", r.location or ""),
+        _coord(kept(extras, "latitude", r.latitude)),
+        _coord(kept(extras, "longitude", r.longitude)),
         "" if geo_precision is None else geo_precision,
         "; ".join(sorted(r.sources)),
-        extras.get("source_scale") or "",
+        (r.extras or {}).get("source_scale") or "",
         r.summary,
         r.fatalities_best or 0,
         "; ".join(r.tags),
-        int(r.updated_at.timestamp()),
+        kept(extras, "timestamp", int(r.updated_at.timestamp())),
     ]

@@ -19,6 +19,7 @@ from sqlalchemy import Integer, Select, column, func, literal_column, select, te
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.exports.acled import ACLED_MARK
 from app.exports.countries import _acled_table, country_info
 from app.models import Event, Place, SubEventType
 
@@ -64,36 +65,59 @@ TAGS_BY_EVENT = """SELECT t.event_id, string_agg(t.tag, '; ' ORDER BY t.tag COLL
 # Below this many matching rows, per-row subqueries beat aggregating the whole child tables.
 SET_BASED_FROM_ROWS = 100_000
 
+
 # Over the inner, ordered statement `s`; NULL prints as an empty field, like Python's ''.
-OUTER_SQL = """SELECT
-  CASE WHEN s.dataset = 'acled' THEN s.external_id ELSE s.dataset || '-' || s.external_id END,
-  s.day,
-  extract(year FROM s.day)::int,
-  CASE s.date_precision WHEN 'day' THEN 1 WHEN 'week' THEN 2 ELSE 3 END,
-  nullif(s.disorder_type, ''), nullif(s.acled_event_type, ''), nullif(s.acled_sub_event_type, ''),
-  nullif(s.act[1], ''), nullif(s.act[3], ''), CASE WHEN s.act[1] IS NOT NULL THEN s.act[2] END,
-  nullif(s.act[4], ''), nullif(s.act[6], ''),
-  CASE WHEN s.act[4] IS NOT NULL THEN s.act[5] ELSE '0' END,
-  CASE
+def _kept(key: str, computed: str) -> str:
+    """SQL for `acled._kept`: the value an ACLED import recorded (ACLED_MARK), else `computed`
+    (text; NULL prints as an empty field)."""
+    return (
+        f"CASE WHEN s.extras -> '{ACLED_MARK}' IS NOT NULL AND s.extras -> '{key}' IS NOT NULL "
+        f"THEN s.extras ->> '{key}' ELSE ({computed})::text END"
+    )
+
+
+def _kept_coordinate(key: str) -> str:
+    return (
+        f"round(CASE WHEN s.extras -> '{ACLED_MARK}' IS NOT NULL AND s.extras -> '{key}' "
+        f"IS NOT NULL THEN (s.extras ->> '{key}')::numeric ELSE s.{key}::numeric END, 4)"
+    )
+
+
+_INTERACTION = """CASE
     WHEN s.act[1] IS NOT NULL AND s.act[4] IS NOT NULL
       THEN least(s.act[2]::int, s.act[5]::int) * 10 + greatest(s.act[2]::int, s.act[5]::int)
     WHEN s.act[1] IS NOT NULL THEN s.act[2]::int * 10
     WHEN s.act[4] IS NOT NULL THEN s.act[5]::int * 10
-  END,
+  END"""
+
+# Over the inner, ordered statement `s`; NULL prints as an empty field, like Python's ''.
+OUTER_SQL = f"""SELECT
+  CASE WHEN s.dataset = 'acled' THEN s.external_id ELSE s.dataset || '-' || s.external_id END,
+  s.day,
+  extract(year FROM s.day)::int,
+  CASE s.date_precision WHEN 'day' THEN 1 WHEN 'week' THEN 2 ELSE 3 END,
+  nullif({_kept("disorder_type", "s.disorder_type")}, ''),
+  nullif(s.acled_event_type, ''), nullif(s.acled_sub_event_type, ''),
+  nullif(s.act[1], ''), nullif(s.act[3], ''),
+  {_kept("inter1", "CASE WHEN s.act[1] IS NOT NULL THEN s.act[2] END")},
+  nullif(s.act[4], ''), nullif(s.act[6], ''),
+  {_kept("inter2", "CASE WHEN s.act[4] IS NOT NULL THEN s.act[5] ELSE '0' END")},
+  nullif({_kept("interaction", _INTERACTION)}, ''),
   CASE WHEN s.civilian_targeting THEN 'Civilians targeted' END,
-  (%(countries)s::jsonb -> s.country_code) ->> 1,
-  nullif((%(countries)s::jsonb -> s.country_code) ->> 2, ''),
-  nullif((%(countries)s::jsonb -> s.country_code) ->> 0, ''),
-  nullif(s.admin1, ''), nullif(s.admin2, ''), nullif(s.admin3, ''), nullif(s.location, ''),
-  round(s.latitude::numeric, 4), round(s.longitude::numeric, 4),
+  nullif({_kept("iso", "(%(countries)s::jsonb -> s.country_code) ->> 1")}, ''),
+  nullif({_kept("region", "(%(countries)s::jsonb -> s.country_code) ->> 2")}, ''),
+  nullif({_kept("country", "(%(countries)s::jsonb -> s.country_code) ->> 0")}, ''),
+  nullif({_kept("admin1", "s.admin1")}, ''), nullif({_kept("admin2", "s.admin2")}, ''),
+  nullif({_kept("admin3", "s.admin3")}, ''), nullif({_kept("location", "s.location")}, ''),
+  {_kept_coordinate("latitude")}, {_kept_coordinate("longitude")},
   coalesce(s.geo_precision, s.place_geo_precision),
   nullif(s.sources, ''),
   nullif(s.extras ->> 'source_scale', ''),
   nullif(s.summary, ''),
   coalesce(s.fatalities_best, 0),
   nullif(s.tags, ''),
-  floor(extract(epoch FROM s.updated_at))::bigint
-FROM ({inner}) AS s"""
+  {_kept("timestamp", "floor(extract(epoch FROM s.updated_at))::bigint")}
+FROM ({{inner}}) AS s"""  # noqa: S608 (constants)
 
 DAY_SQL = (
     "CASE WHEN events.date_precision = 'day' OR events.date_end = events.date_start "

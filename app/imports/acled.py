@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
 
+from app.exports.acled import COLUMNS as ACLED_COLUMNS
 from app.imports.csvio import CsvFile, open_csv, require_columns
 from app.imports.problems import ImportFailed, ImportReport, Problem, RowRejected
 from app.imports.rows import (
@@ -91,41 +92,9 @@ COLUMN_ORDER = (
     "tags",
     "timestamp",
 )
-# Columns with a home of their own; every other non-empty column is kept in extras.
-MAPPED = {
-    "event_id_cnty",
-    "event_date",
-    "year",
-    "time_precision",
-    "disorder_type",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "interaction",
-    "civilian_targeting",
-    "iso",
-    "iso3",
-    "region",
-    "country",
-    "admin1",
-    "admin2",
-    "admin3",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "source",
-    "source_scale",
-    "notes",
-    "fatalities",
-    "tags",
-    "timestamp",
-}
+# Columns with a home of their own: ACLED's current layout (the one list, in the export module)
+# plus the pre-2021 layout's iso3; every other non-empty column is kept in extras.
+MAPPED = {*ACLED_COLUMNS, "iso3"}
 
 
 def split_list(value: str) -> list[str]:
