@@ -4,7 +4,10 @@
 - event_id_cnty: `external_id` for dataset `acled`, else `<dataset>-<external_id>`.
 - event_date / year: the day, or the middle of a week/month/range span.
 - actor1 / actor2: the first initiator / target; assoc_actor_*: the other ones and the supporters.
-- inter1 / inter2 / interaction: the actor types of actor1 / actor2 (0 = none).
+- inter1 / inter2 / interaction: ACLED's own codes for a row read from an ACLED file (extras),
+  else the actor types of actor1 / actor2 (0 = none).
+- disorder_type, admin1-3, location, latitude, longitude: what an ACLED import recorded where
+  the model says otherwise (extras), else the sub-event type's and the place's.
 - iso / country / region: the place's country, via app.exports.countries.
 - notes: the event's summary; fatalities: the best estimate, 0 when unknown.
 - source: the names of the sources of its claims; tags; source_scale (extras).
@@ -41,7 +44,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.acled_api.grammar import LIKE_ESCAPE, Column, Filter, like_pattern, matching
 from app.acled_api.schemas import ACLED_REGIONS, interaction_label
-from app.exports.acled import TIME_PRECISION
+from app.exports.acled import ACLED_MARK, TIME_PRECISION, WEEK_SPAN_DAYS
 from app.exports.countries import country_info
 from app.models import Actor, Claim, Event, EventActor, EventTag, Place, Source
 from app.models.vocab import ACTOR_TYPES
@@ -136,6 +139,27 @@ def _event_date(f: Filter, dialect: str) -> ColumnElement[bool]:
     return and_(Event.date_start <= high, condition)
 
 
+def _span_days(dialect: str) -> Any:
+    if dialect == "postgresql":
+        return Event.date_end - Event.date_start
+    return func.julianday(Event.date_end) - func.julianday(Event.date_start)
+
+
+def _time_precision(f: Filter, dialect: str) -> ColumnElement[bool]:
+    """As the exporter writes it: day 1, week (or a range of up to 7 days) 2, else 3."""
+    short = and_(Event.date_precision == "range", _span_days(dialect) <= WEEK_SPAN_DAYS)
+    conditions = []
+    for value in matching((1, 2, 3), f, lambda v: [v]):
+        kinds = [k for k, v in TIME_PRECISION.items() if v == value]
+        condition: ColumnElement[bool] = Event.date_precision.in_(kinds)
+        if value == 2:
+            condition = or_(condition, short)
+        elif value == 3:
+            condition = and_(condition, ~short)
+        conditions.append(condition)
+    return or_(*conditions) if conditions else false()
+
+
 def _year(f: Filter, dialect: str) -> ColumnElement[bool]:
     expr = extract("year", event_date_expr(dialect))
     return compare(expr, f)
@@ -220,12 +244,32 @@ def _actor(f: Filter, role: str, support: str, first: bool) -> ColumnElement[boo
     )
 
 
+def _recorded(key: str) -> ColumnElement[bool]:
+    """The event was read from an ACLED file and its import recorded `key` (see acled._kept)."""
+    return and_(
+        Event.extras[ACLED_MARK].as_string().is_not(None),
+        Event.extras[key].as_string().is_not(None),
+    )
+
+
+def kept(key: str, computed: Any, kind: str = "string") -> Any:
+    """The exporter's `_kept` in SQL: the recorded value, else `computed`."""
+    value = getattr(Event.extras[key], f"as_{kind}")()
+    return case((_recorded(key), value), else_=computed)
+
+
+def inter_of(side: str) -> Any:
+    """inter1 / inter2 as the exporter writes them."""
+    role, key = ("initiator", "inter1") if side == "1" else ("target", "inter2")
+    return kept(key, actor_type_of_first(role), "integer")
+
+
 def _inter_codes(f: Filter) -> list[int]:
     return matching(range(9), f, lambda c: [c, ACTOR_TYPES.get(c, "")])
 
 
 def _interaction(f: Filter) -> ColumnElement[bool]:
-    inter1, inter2 = actor_type_of_first("initiator"), actor_type_of_first("target")
+    inter1, inter2 = inter_of("1"), inter_of("2")
     pairs = [(a, b) for a in range(9) for b in range(9) if a or b]
     wanted = matching(pairs, f, lambda p: [interaction_code(*p), interaction_label(*p)])
     if not wanted:
@@ -283,16 +327,20 @@ def condition(f: Filter, domains: Domains, dialect: str) -> ColumnElement[bool]:
     if c == "year":
         return _year(f, dialect)
     if c == "time_precision":
-        kinds = matching(TIME_PRECISION, f, lambda k: [TIME_PRECISION[k]])
-        return Event.date_precision.in_(kinds) if kinds else false()
-    if c in {"disorder_type", "event_type", "sub_event_type"}:
+        return _time_precision(f, dialect)
+    if c == "disorder_type":
+        return or_(
+            and_(_recorded(c), compare(Event.extras[c].as_string(), f)),
+            and_(~_recorded(c), _taxonomy(f, domains, 1)),
+        )
+    if c in {"event_type", "sub_event_type"}:
         return _taxonomy(f, domains, ("", "disorder_type", "event_type", "sub_event_type").index(c))
     if c in {"actor1", "actor2", "assoc_actor_1", "assoc_actor_2"}:
         side = "initiator" if c.endswith("1") else "target"
         return _actor(f, side, f"{side}_support", first=c.startswith("actor"))
     if c in {"inter1", "inter2"}:
         codes = _inter_codes(f)
-        expr = actor_type_of_first("initiator" if c == "inter1" else "target")
+        expr = inter_of(c[-1])
         return expr.in_(codes) if codes else false()
     if c == "interaction":
         return _interaction(f)
@@ -307,9 +355,9 @@ def condition(f: Filter, domains: Domains, dialect: str) -> ColumnElement[bool]:
         return _countries(f, domains, _region_values)
     if c in {"admin1", "admin2", "admin3", "location"}:
         column = Place.name if c == "location" else getattr(Place, c)
-        return compare(column, f)
+        return compare(kept(c, column), f)
     if c in {"latitude", "longitude"}:
-        return _float(getattr(Place, c), f)
+        return _float(kept(c, getattr(Place, c), "float"), f)
     if c == "geo_precision":
         return compare(func.coalesce(Event.geo_precision, Place.geo_precision), f)
     if c == "source":

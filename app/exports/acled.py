@@ -4,19 +4,21 @@ Mapping choices:
 - event_id_cnty: `external_id` for dataset `acled`, else `<dataset>-<external_id>`.
 - event_date: the day for day precision; otherwise, as ACLED does for week and month precision,
   the middle of the recorded span (date_start + (date_end - date_start) // 2).
-- time_precision: day 1, week 2, month/year/range 3.
+- time_precision: day 1, week 2 (and a range of up to 7 days), month/year/longer range 3.
 - actor1 / actor2: the first initiator / target (in the order they were recorded); the other
   initiators and the initiator supporters go to assoc_actor_1 (targets: assoc_actor_2), '; '-joined.
+- inter1 / inter2: ACLED's own codes for the row when it was read from an ACLED file (kept in
+  extras: an actor is State forces at home and External forces abroad), else the actors' types.
 - interaction: the two inter codes low-high (18); one actor only: its code then 0 (60).
 - fatalities: fatalities_best, 0 when unknown (ACLED keeps a single figure).
 - source: the distinct names of the sources of the event's claims, sorted by code point (the
   order PostgreSQL's COPY path gives cheaply); source_scale from extras.
 - timestamp: Unix seconds of updated_at.
 - What an ACLED import recorded of the row and the model cannot hold (in `extras`) wins over
-  what would be computed: disorder_type, inter1/inter2/interaction (an actor is State forces at
-  home and External forces abroad), iso (Kosovo's 0), country (the dataset's spelling), region,
-  the row's own location/admin names and coordinates where its place says otherwise, and
-  ACLED's timestamp. So an ACLED file comes back out as it went in (tests/imports/test_roundtrip).
+  what would be computed: disorder_type (ACLED codes some rows otherwise than the sub-event
+  type's usual one), inter1/inter2, and the row's own location, admin names and coordinates
+  where its place says otherwise (two villages sharing a natural key). `timestamp` stays the
+  time the row last changed here, which `timestamp>=` syncs need; ACLED's is in `extras`.
 """
 
 from __future__ import annotations
@@ -98,6 +100,21 @@ HXL: dict[str, str] = {
 }
 
 TIME_PRECISION = {"day": 1, "week": 2, "month": 3, "year": 3, "range": 3}
+# A range this many days long or shorter is ACLED's "within a week" (2), not "a month" (3).
+WEEK_SPAN_DAYS = 6
+
+
+def time_precision(r: ExportRow) -> int:
+    if r.date_precision == "range" and (r.date_end - r.date_start).days <= WEEK_SPAN_DAYS:
+        return 2
+    return TIME_PRECISION.get(r.date_precision, 3)
+
+
+def interaction_code(inter1: int, inter2: int) -> int:
+    """ACLED's interaction: the two codes low-high (18), or one actor's code then 0 (60)."""
+    if inter1 and inter2:
+        return min(inter1, inter2) * 10 + max(inter1, inter2)
+    return (inter1 or inter2) * 10
 
 
 def event_date(r: ExportRow) -> dt.date:
@@ -141,36 +158,34 @@ def acled_row(r: ExportRow) -> list[Any]:
     assoc2 = [a.name for a in targets[1:]] + [
         a.name for a in r.actors if a.role == "target_support"
     ]
-    inter1 = actor1.actor_type if actor1 else 0
-    inter2 = actor2.actor_type if actor2 else 0
-    if inter1 and inter2:
-        interaction: int | str = min(inter1, inter2) * 10 + max(inter1, inter2)
-    else:
-        interaction = (inter1 or inter2) * 10 if (inter1 or inter2) else ""
-    country = country_info(r.country_code)
-    day = event_date(r)
     extras = r.extras if r.extras and ACLED_MARK in r.extras else {}
     kept = _kept
+    # ACLED's own codes for this row when it came from an ACLED file, else the actors' types.
+    inter1 = kept(extras, "inter1", actor1.actor_type if actor1 else 0)
+    inter2 = kept(extras, "inter2", actor2.actor_type if actor2 else 0)
+    interaction = interaction_code(inter1, inter2) if (inter1 or inter2) else ""
+    country = country_info(r.country_code)
+    day = event_date(r)
     geo_precision = r.geo_precision if r.geo_precision is not None else r.place_geo_precision
     return [
         event_id_cnty(r),
         day.isoformat(),
         day.year,
-        TIME_PRECISION.get(r.date_precision, 3),
+        time_precision(r),
         kept(extras, "disorder_type", r.disorder_type),
         r.acled_event_type,
         r.acled_sub_event_type,
         actor1.name if actor1 else "",
         "; ".join(assoc1),
-        kept(extras, "inter1", inter1 if actor1 else ""),
+        inter1 if actor1 else "",
         actor2.name if actor2 else "",
         "; ".join(assoc2),
-        kept(extras, "inter2", inter2),
-        kept(extras, "interaction", interaction),
+        inter2,
+        interaction,
         "Civilians targeted" if r.civilian_targeting else "",
-        kept(extras, "iso", "" if country.iso_numeric is None else country.iso_numeric),
-        kept(extras, "region", country.acled_region),
-        kept(extras, "country", country.name),
+        "" if country.iso_numeric is None else country.iso_numeric,
+        country.acled_region,
+        country.name,
         kept(extras, "admin1", r.admin1 or ""),
         kept(extras, "admin2", r.admin2 or ""),
         kept(extras, "admin3", r.admin3 or ""),
@@ -183,5 +198,5 @@ def acled_row(r: ExportRow) -> list[Any]:
         r.summary,
         r.fatalities_best or 0,
         "; ".join(r.tags),
-        kept(extras, "timestamp", int(r.updated_at.timestamp())),
+        int(r.updated_at.timestamp()),
     ]

@@ -19,7 +19,7 @@ from sqlalchemy import Integer, Select, column, func, literal_column, select, te
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.exports.acled import ACLED_MARK
+from app.exports.acled import ACLED_MARK, WEEK_SPAN_DAYS
 from app.exports.countries import _acled_table, country_info
 from app.models import Event, Place, SubEventType
 
@@ -67,57 +67,57 @@ SET_BASED_FROM_ROWS = 100_000
 
 
 # Over the inner, ordered statement `s`; NULL prints as an empty field, like Python's ''.
-def _kept(key: str, computed: str) -> str:
-    """SQL for `acled._kept`: the value an ACLED import recorded (ACLED_MARK), else `computed`
-    (text; NULL prints as an empty field)."""
+def _kept(key: str, computed: str, cast: str = "text") -> str:
+    """SQL for `acled._kept`: what an ACLED import recorded (see ACLED_MARK), else `computed`."""
     return (
         f"CASE WHEN s.extras -> '{ACLED_MARK}' IS NOT NULL AND s.extras -> '{key}' IS NOT NULL "
-        f"THEN s.extras ->> '{key}' ELSE ({computed})::text END"
+        f"THEN (s.extras ->> '{key}')::{cast} ELSE ({computed})::{cast} END"
     )
 
 
-def _kept_coordinate(key: str) -> str:
-    return (
-        f"round(CASE WHEN s.extras -> '{ACLED_MARK}' IS NOT NULL AND s.extras -> '{key}' "
-        f"IS NOT NULL THEN (s.extras ->> '{key}')::numeric ELSE s.{key}::numeric END, 4)"
-    )
+# ACLED's own inter codes for a row read from an ACLED file, else the first actors' types (0:
+# no such actor).
+_INTER1 = _kept("inter1", "CASE WHEN s.act[1] IS NOT NULL THEN s.act[2]::int ELSE 0 END", "int")
+_INTER2 = _kept("inter2", "CASE WHEN s.act[4] IS NOT NULL THEN s.act[5]::int ELSE 0 END", "int")
 
-
-_INTERACTION = """CASE
-    WHEN s.act[1] IS NOT NULL AND s.act[4] IS NOT NULL
-      THEN least(s.act[2]::int, s.act[5]::int) * 10 + greatest(s.act[2]::int, s.act[5]::int)
-    WHEN s.act[1] IS NOT NULL THEN s.act[2]::int * 10
-    WHEN s.act[4] IS NOT NULL THEN s.act[5]::int * 10
-  END"""
-
-# Over the inner, ordered statement `s`; NULL prints as an empty field, like Python's ''.
+# Over the inner, ordered statement `s`, the inter codes computed once (`i`); NULL prints as an
+# empty field, like Python's ''.
 OUTER_SQL = f"""SELECT
   CASE WHEN s.dataset = 'acled' THEN s.external_id ELSE s.dataset || '-' || s.external_id END,
   s.day,
   extract(year FROM s.day)::int,
-  CASE s.date_precision WHEN 'day' THEN 1 WHEN 'week' THEN 2 ELSE 3 END,
+  CASE
+    WHEN s.date_precision = 'range' AND s.span_days <= {WEEK_SPAN_DAYS} THEN 2
+    WHEN s.date_precision = 'day' THEN 1 WHEN s.date_precision = 'week' THEN 2 ELSE 3
+  END,
   nullif({_kept("disorder_type", "s.disorder_type")}, ''),
   nullif(s.acled_event_type, ''), nullif(s.acled_sub_event_type, ''),
   nullif(s.act[1], ''), nullif(s.act[3], ''),
-  {_kept("inter1", "CASE WHEN s.act[1] IS NOT NULL THEN s.act[2] END")},
+  CASE WHEN s.act[1] IS NOT NULL THEN i.inter1 END,
   nullif(s.act[4], ''), nullif(s.act[6], ''),
-  {_kept("inter2", "CASE WHEN s.act[4] IS NOT NULL THEN s.act[5] ELSE '0' END")},
-  nullif({_kept("interaction", _INTERACTION)}, ''),
+  i.inter2,
+  CASE
+    WHEN i.inter1 > 0 AND i.inter2 > 0
+      THEN least(i.inter1, i.inter2) * 10 + greatest(i.inter1, i.inter2)
+    WHEN i.inter1 > 0 OR i.inter2 > 0 THEN (i.inter1 + i.inter2) * 10
+  END,
   CASE WHEN s.civilian_targeting THEN 'Civilians targeted' END,
-  nullif({_kept("iso", "(%(countries)s::jsonb -> s.country_code) ->> 1")}, ''),
-  nullif({_kept("region", "(%(countries)s::jsonb -> s.country_code) ->> 2")}, ''),
-  nullif({_kept("country", "(%(countries)s::jsonb -> s.country_code) ->> 0")}, ''),
+  (%(countries)s::jsonb -> s.country_code) ->> 1,
+  nullif((%(countries)s::jsonb -> s.country_code) ->> 2, ''),
+  nullif((%(countries)s::jsonb -> s.country_code) ->> 0, ''),
   nullif({_kept("admin1", "s.admin1")}, ''), nullif({_kept("admin2", "s.admin2")}, ''),
   nullif({_kept("admin3", "s.admin3")}, ''), nullif({_kept("location", "s.location")}, ''),
-  {_kept_coordinate("latitude")}, {_kept_coordinate("longitude")},
+  round({_kept("latitude", "s.latitude", "numeric")}, 4),
+  round({_kept("longitude", "s.longitude", "numeric")}, 4),
   coalesce(s.geo_precision, s.place_geo_precision),
   nullif(s.sources, ''),
   nullif(s.extras ->> 'source_scale', ''),
   nullif(s.summary, ''),
   coalesce(s.fatalities_best, 0),
   nullif(s.tags, ''),
-  {_kept("timestamp", "floor(extract(epoch FROM s.updated_at))::bigint")}
-FROM ({{inner}}) AS s"""  # noqa: S608 (constants)
+  floor(extract(epoch FROM s.updated_at))::bigint
+FROM ({{inner}}) AS s
+CROSS JOIN LATERAL (SELECT {_INTER1} AS inter1, {_INTER2} AS inter2) AS i"""  # noqa: S608
 
 DAY_SQL = (
     "CASE WHEN events.date_precision = 'day' OR events.date_end = events.date_start "
@@ -163,6 +163,7 @@ def inner_columns(set_based: bool = False) -> tuple[Any, ...]:
         Event.external_id.label("external_id"),
         literal_column(DAY_SQL).label("day"),
         Event.date_precision.label("date_precision"),
+        (Event.date_end - Event.date_start).label("span_days"),
         SubEventType.disorder_type.label("disorder_type"),
         SubEventType.acled_event_type.label("acled_event_type"),
         SubEventType.acled_sub_event_type.label("acled_sub_event_type"),

@@ -38,6 +38,8 @@ def country_info(code: str | None) -> CountryInfo:
     acled = _acled_table().get(code)
     record = pycountry.countries.get(alpha_2=code)
     numeric = int(record.numeric) if record is not None else None
+    if code == "XK":
+        numeric = 0  # Kosovo has no ISO 3166 number; ACLED writes 0
     if acled is not None:
         return CountryInfo(acled[0], numeric, acled[1])
     name = getattr(record, "common_name", None) or getattr(record, "name", code)

@@ -287,8 +287,10 @@ class AcledParser:
         cc = country_from_iso(iso_raw, country)
         if cc is None:
             raise RowRejected("iso", iso_raw, f"unknown country: iso {iso_raw!r} ({country})")
-        if iso_raw:
-            extras["iso"] = int(iso_raw) if iso_raw.isdigit() else iso_raw
+        if iso_raw.isdigit():
+            extras["iso"] = int(iso_raw)
+        elif iso_raw:
+            extras["iso3"] = iso_raw  # the pre-2021 layout's alpha-3 code
         # The place holds a country code; the dataset's own spelling of the name stays here.
         extras["country"] = country
         region = rec[c_region]
