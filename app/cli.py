@@ -1,4 +1,4 @@
-"""The `conflictdb` command: migrate, seed, serve, create-key."""
+"""The `conflictdb` command: migrate, seed, serve, create-key, list-keys, revoke-key, import."""
 
 from __future__ import annotations
 
@@ -106,6 +106,53 @@ def create_key(
     engine.dispose()
     rights = "read" if read_only else "read+write"
     typer.echo(f"{minted.key}\n# key {minted.id} for {name!r} ({rights}); shown once, keep it safe")
+
+
+@cli.command("list-keys")
+def list_keys(database_url: DbOption = None) -> None:
+    """The API keys: id, prefix, name, rights, created, revoked (never the key itself)."""
+    from sqlalchemy.orm import Session
+
+    from app.auth.service import list_keys as all_keys
+    from app.core.db import make_sync_engine
+
+    engine = make_sync_engine(_settings(database_url).database_url)
+    with Session(engine) as session:
+        rows = all_keys(session)
+        typer.echo("id\tprefix\tname\trights\tcreated_at\trevoked_at")
+        for row in rows:
+            rights = "read+write" if row.can_write else "read"
+            revoked = row.revoked_at.isoformat() if row.revoked_at else "-"
+            typer.echo(
+                f"{row.id}\t{row.prefix}\t{row.name}\t{rights}\t"
+                f"{row.created_at.isoformat()}\t{revoked}"
+            )
+    engine.dispose()
+
+
+@cli.command("revoke-key")
+def revoke_key(
+    key: Annotated[str, typer.Argument(help="The key's id, its prefix, or the whole key.")],
+    database_url: DbOption = None,
+) -> None:
+    """Revoke an API key: every request with it is refused (401) from now on."""
+    from sqlalchemy.orm import Session
+
+    from app.auth.service import revoke_key as revoke
+    from app.core.db import make_sync_engine
+
+    engine = make_sync_engine(_settings(database_url).database_url)
+    with Session(engine) as session, session.begin():
+        row = revoke(session, key)
+        message = None
+        if row is not None:
+            revoked = row.revoked_at.isoformat() if row.revoked_at else ""
+            message = f"key {row.id} ({row.name!r}) revoked at {revoked}"
+    engine.dispose()
+    if message is None:
+        typer.echo(f"no single key matches {key!r} (see list-keys)", err=True)
+        raise typer.Exit(1)
+    typer.echo(message)
 
 
 @cli.command("import")

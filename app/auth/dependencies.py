@@ -1,4 +1,7 @@
-"""Writes need a key with write rights; reads are open unless the settings close them."""
+"""Writes need a key with write rights; reads are open unless the settings close them.
+
+A key presented on an open read is checked all the same: unknown or revoked is a 401.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +62,11 @@ async def require_read(
     header: Annotated[str | None, Depends(_header)],
 ) -> ApiKey | None:
     if not request.app.state.settings.read_requires_key:
-        return None
+        presented = header or bearer or getattr(request.state, "legacy_api_key", None)
+        if not presented:
+            return None
+        # Open reads still refuse a wrong or revoked key: a client using one should hear it
+        # now, not when reads are closed.
     return await _key_from_request(request, session, bearer, header)
 
 

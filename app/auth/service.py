@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from app.models import ApiKey
+from app.models.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,29 @@ def mint_key(session: Session, name: str, *, can_write: bool = True) -> MintedKe
     session.add(row)
     session.flush()
     return MintedKey(id=row.id, name=name, key=key, can_write=can_write)
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke_key(session: Session, which: str) -> ApiKey | None:
+    """Revoke a key named by its id, its prefix or the whole key; None when there is none.
+
+    Revoking twice keeps the first time. A revoked key is refused (401) from its next request.
+    """
+    parts = which.split("_", 2)
+    prefix = parts[1] if len(parts) == 3 and parts[0] == "cdb" else which
+    stmt = select(ApiKey).where(ApiKey.prefix == prefix)
+    if which.isdigit():
+        stmt = select(ApiKey).where((ApiKey.id == int(which)) | (ApiKey.prefix == which))
+    rows = list(session.scalars(stmt))
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row
 
 
 async def verify_key(session: AsyncSession, key: str) -> ApiKey | None:
