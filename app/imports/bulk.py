@@ -40,6 +40,10 @@ CHUNK = 20_000
 # Loads of at least this many rows, into an events table at most half as big, rebuild the
 # written tables' indexes and foreign keys at the end instead of maintaining them per row.
 BULK_MIN_ROWS = 50_000
+# Imports that write at least this many events refresh the planner's statistics of the tables
+# they wrote, in their transaction (as pg_restore advises after a load): measured on 1M imported
+# events with no statistics yet, a page of 100 nested events took 294 ms; after ANALYZE, 21 ms.
+ANALYZE_MIN_ROWS = 10_000
 # Part of every content digest: bump it when the reading of a file changes, so that the next
 # import rewrites every event instead of calling them unchanged.
 DIGEST_VERSION = 1
@@ -362,6 +366,10 @@ def load_events(
         restore()
         report.phases["rebuild"] = time.perf_counter() - finished
     report.unchanged = stager.staged - report.inserted - report.updated
+    if staging.analyzes and report.inserted + report.updated >= ANALYZE_MIN_ROWS:
+        analyzed = time.perf_counter()
+        staging.analyze()
+        report.phases["analyze"] = time.perf_counter() - analyzed
     report.phases["finish"] = time.perf_counter() - finished
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +157,41 @@ async def test_myanmar_file(api: Api) -> None:
     )
     assert recorded[0][0] == 2604
     assert counts(api.database_url)["events"] == 3194
+
+
+def last_analyze(url: str) -> dict[str, Any]:
+    rows = query(
+        url,
+        "SELECT relname, last_analyze FROM pg_stat_user_tables "
+        "WHERE relname IN ('events', 'event_actors', 'claims')",
+    )
+    return {name: at for name, at in rows}
+
+
+async def test_a_big_import_refreshes_the_planners_statistics(api: Api) -> None:
+    """On PostgreSQL an import writing >= 10,000 events ANALYZEs what it wrote (a page of 100
+    events over 1M freshly imported ones took 294 ms without statistics, 21 ms with them);
+    a smaller one leaves that to autovacuum. SQLite is left without statistics."""
+    url = api.database_url
+    is_pg = url.startswith("postgresql")
+    started = dt.datetime.now(dt.UTC)
+    small = await run_file(url, shared_file("ucdp/ged191-myanmar-bangladesh.csv"), "ucdp")
+    assert small.committed and small.inserted == 3194
+    assert "analyze" not in small.phases
+    big = await run_file(url, shared_file("ucdp/ged-syria-2016-01-to-2019-11.csv"), "ucdp")
+    assert big.committed and big.inserted == 16566
+    if not is_pg:
+        assert "analyze" not in big.phases
+        assert query(url, "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'") == [
+            (0,)
+        ]
+        return
+    assert "analyze" in big.phases
+    # The statistics collector reports a finished backend's counters within a moment.
+    for _ in range(50):
+        seen = last_analyze(url)
+        if all(at is not None and at >= started for at in seen.values()):
+            break
+        await asyncio.sleep(0.1)
+    assert len(seen) == 3
+    assert all(at is not None and at >= started for at in seen.values()), seen
