@@ -44,7 +44,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.acled_api.grammar import LIKE_ESCAPE, Column, Filter, like_pattern, matching
 from app.acled_api.schemas import ACLED_REGIONS, interaction_label
-from app.exports.acled import ACLED_MARK, TIME_PRECISION, WEEK_SPAN_DAYS
+from app.exports.acled import ACLED_MARK, KEPT_KINDS, TIME_PRECISION, WEEK_SPAN_DAYS
 from app.exports.countries import country_info
 from app.models import Actor, Claim, Event, EventActor, EventTag, Place, Source
 from app.models.vocab import ACTOR_TYPES
@@ -244,32 +244,48 @@ def _actor(f: Filter, role: str, support: str, first: bool) -> ColumnElement[boo
     )
 
 
-def _recorded(key: str) -> ColumnElement[bool]:
-    """The event was read from an ACLED file and its import recorded `key` (see acled._kept)."""
-    return and_(
-        Event.extras[ACLED_MARK].as_string().is_not(None),
-        Event.extras[key].as_string().is_not(None),
-    )
+def _valid(key: str, dialect: str) -> ColumnElement[bool]:
+    """`acled._valid` in SQL: extras[key] has the JSON type the exporter trusts."""
+    kind = KEPT_KINDS[key]
+    if dialect == "postgresql":
+        typ = func.jsonb_typeof(Event.extras[key])
+        if kind == "code":
+            codes = [str(i) for i in range(9)]
+            return and_(typ == "number", Event.extras[key].as_string().in_(codes))
+        return typ == ("number" if kind == "number" else "string")
+    typ = func.json_type(Event.extras, f'$."{key}"')
+    if kind == "code":
+        value = func.json_extract(Event.extras, f'$."{key}"')
+        return and_(typ == "integer", value.between(0, 8))
+    return typ.in_(["integer", "real"]) if kind == "number" else typ == "text"
 
 
-def kept(key: str, computed: Any, kind: str = "string") -> Any:
+def _recorded(key: str, dialect: str) -> ColumnElement[bool]:
+    """The event was read from an ACLED file and its import recorded `key` (acled.recorded).
+
+    Never NULL (no extras, no key: false), so that NOT of it is true there.
+    """
+    return func.coalesce(and_(_valid(ACLED_MARK, dialect), _valid(key, dialect)), false())
+
+
+def kept(key: str, computed: Any, dialect: str, kind: str = "string") -> Any:
     """The exporter's `_kept` in SQL: the recorded value, else `computed`."""
     value = getattr(Event.extras[key], f"as_{kind}")()
-    return case((_recorded(key), value), else_=computed)
+    return case((_recorded(key, dialect), value), else_=computed)
 
 
-def inter_of(side: str) -> Any:
+def inter_of(side: str, dialect: str) -> Any:
     """inter1 / inter2 as the exporter writes them."""
     role, key = ("initiator", "inter1") if side == "1" else ("target", "inter2")
-    return kept(key, actor_type_of_first(role), "integer")
+    return kept(key, actor_type_of_first(role), dialect, "integer")
 
 
 def _inter_codes(f: Filter) -> list[int]:
     return matching(range(9), f, lambda c: [c, ACTOR_TYPES.get(c, "")])
 
 
-def _interaction(f: Filter) -> ColumnElement[bool]:
-    inter1, inter2 = inter_of("1"), inter_of("2")
+def _interaction(f: Filter, dialect: str) -> ColumnElement[bool]:
+    inter1, inter2 = inter_of("1", dialect), inter_of("2", dialect)
     pairs = [(a, b) for a in range(9) for b in range(9) if a or b]
     wanted = matching(pairs, f, lambda p: [interaction_code(*p), interaction_label(*p)])
     if not wanted:
@@ -330,8 +346,8 @@ def condition(f: Filter, domains: Domains, dialect: str) -> ColumnElement[bool]:
         return _time_precision(f, dialect)
     if c == "disorder_type":
         return or_(
-            and_(_recorded(c), compare(Event.extras[c].as_string(), f)),
-            and_(~_recorded(c), _taxonomy(f, domains, 1)),
+            and_(_recorded(c, dialect), compare(Event.extras[c].as_string(), f)),
+            and_(~_recorded(c, dialect), _taxonomy(f, domains, 1)),
         )
     if c in {"event_type", "sub_event_type"}:
         return _taxonomy(f, domains, ("", "disorder_type", "event_type", "sub_event_type").index(c))
@@ -340,10 +356,10 @@ def condition(f: Filter, domains: Domains, dialect: str) -> ColumnElement[bool]:
         return _actor(f, side, f"{side}_support", first=c.startswith("actor"))
     if c in {"inter1", "inter2"}:
         codes = _inter_codes(f)
-        expr = inter_of(c[-1])
+        expr = inter_of(c[-1], dialect)
         return expr.in_(codes) if codes else false()
     if c == "interaction":
-        return _interaction(f)
+        return _interaction(f, dialect)
     if c == "civilian_targeting":
         flags = matching((True, False), f, lambda b: ["Civilians targeted" if b else ""])
         return Event.civilian_targeting.in_(flags) if flags else false()
@@ -355,9 +371,9 @@ def condition(f: Filter, domains: Domains, dialect: str) -> ColumnElement[bool]:
         return _countries(f, domains, _region_values)
     if c in {"admin1", "admin2", "admin3", "location"}:
         column = Place.name if c == "location" else getattr(Place, c)
-        return compare(kept(c, column), f)
+        return compare(kept(c, column, dialect), f)
     if c in {"latitude", "longitude"}:
-        return _float(kept(c, getattr(Place, c), "float"), f)
+        return _float(kept(c, getattr(Place, c), dialect, "float"), f)
     if c == "geo_precision":
         return compare(func.coalesce(Event.geo_precision, Place.geo_precision), f)
     if c == "source":

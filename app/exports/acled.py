@@ -137,13 +137,42 @@ def _coord(value: float | None) -> str:
     return str(Decimal(repr(value)).quantize(_FOUR_PLACES, ROUND_HALF_UP))
 
 
-# The ACLED importer always records `inter1`: its presence marks a row read from an ACLED file
-# (a UCDP row's extras have a `region` and a `country` too, in UCDP's own words).
+# The ACLED importer always records `inter1`: a valid code there marks a row read from an ACLED
+# file (a UCDP row's extras have a `region` and a `country` too, in UCDP's own words).
 ACLED_MARK = "inter1"
+# What an ACLED import records that the export writes back, and the JSON type each must have:
+# extras can also be set through the API, so anything else there is ignored, not trusted.
+KEPT_KINDS: dict[str, str] = {
+    "inter1": "code",
+    "inter2": "code",
+    "disorder_type": "text",
+    "admin1": "text",
+    "admin2": "text",
+    "admin3": "text",
+    "location": "text",
+    "latitude": "number",
+    "longitude": "number",
+}
+
+
+def _valid(kind: str, value: Any) -> bool:
+    if kind == "code":
+        return type(value) is int and 0 <= value <= 8
+    if kind == "number":
+        return type(value) in (int, float)
+    return type(value) is str
+
+
+def recorded(extras: dict[str, Any] | None) -> dict[str, Any]:
+    """The values an ACLED import recorded for this row ({} for a row not read from ACLED)."""
+    if not extras or not _valid("code", extras.get(ACLED_MARK)):
+        return {}
+    return {
+        k: extras[k] for k, kind in KEPT_KINDS.items() if k in extras and _valid(kind, extras[k])
+    }
 
 
 def _kept(extras: dict[str, Any], key: str, computed: Any) -> Any:
-    """What the ACLED import recorded under `key` (a blank included), else the computed value."""
     return extras.get(key, computed)
 
 
@@ -158,7 +187,7 @@ def acled_row(r: ExportRow) -> list[Any]:
     assoc2 = [a.name for a in targets[1:]] + [
         a.name for a in r.actors if a.role == "target_support"
     ]
-    extras = r.extras if r.extras and ACLED_MARK in r.extras else {}
+    extras = recorded(r.extras)
     kept = _kept
     # ACLED's own codes for this row when it came from an ACLED file, else the actors' types.
     inter1 = kept(extras, "inter1", actor1.actor_type if actor1 else 0)

@@ -19,7 +19,7 @@ from sqlalchemy import Integer, Select, column, func, literal_column, select, te
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.exports.acled import ACLED_MARK, WEEK_SPAN_DAYS
+from app.exports.acled import ACLED_MARK, KEPT_KINDS, WEEK_SPAN_DAYS
 from app.exports.countries import _acled_table, country_info
 from app.models import Event, Place, SubEventType
 
@@ -67,10 +67,22 @@ SET_BASED_FROM_ROWS = 100_000
 
 
 # Over the inner, ordered statement `s`; NULL prints as an empty field, like Python's ''.
+def _valid(key: str) -> str:
+    """SQL for `acled._valid` on s.extras -> key (jsonb)."""
+    kind = KEPT_KINDS[key]
+    if kind == "code":
+        codes = ", ".join(f"'{i}'" for i in range(9))
+        return (
+            f"(jsonb_typeof(s.extras -> '{key}') = 'number' "
+            f"AND (s.extras ->> '{key}') IN ({codes}))"
+        )
+    return f"jsonb_typeof(s.extras -> '{key}') = '{'number' if kind == 'number' else 'string'}'"
+
+
 def _kept(key: str, computed: str, cast: str = "text") -> str:
-    """SQL for `acled._kept`: what an ACLED import recorded (see ACLED_MARK), else `computed`."""
+    """SQL for `acled._kept`: what an ACLED import recorded (`acled.recorded`), else `computed`."""
     return (
-        f"CASE WHEN s.extras -> '{ACLED_MARK}' IS NOT NULL AND s.extras -> '{key}' IS NOT NULL "
+        f"CASE WHEN {_valid(ACLED_MARK)} AND {_valid(key)} "
         f"THEN (s.extras ->> '{key}')::{cast} ELSE ({computed})::{cast} END"
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from typing import Any
 
 from tests.conftest import Api, shared_file
@@ -122,3 +123,58 @@ async def test_a_short_range_is_within_a_week(api: Api) -> None:
     assert sorted(r["event_id_cnty"] for r in week) == ["ranges-R3", "ranges-R7"]
     month = await read(api, time_precision=3, limit=0)
     assert [r["event_id_cnty"] for r in month] == ["ranges-R8"]
+
+
+async def test_extras_set_through_the_api_are_checked_not_trusted(api: Api) -> None:
+    """Extras are free-form over the API: only well-typed ACLED values are written back."""
+    bodies = {
+        # A valid marker: the recorded codes and coordinates are used.
+        "GOOD": {"inter1": 8, "inter2": 0, "latitude": 10.5, "longitude": 20.25},
+        # Wrong types everywhere: the computed values are used, and nothing fails.
+        "BAD": {"inter1": "x", "inter2": 99, "latitude": "north", "disorder_type": 5},
+        # A fine value under a wrong marker is ignored too.
+        "NOMARK": {"inter1": True, "inter2": 3, "location": "Elsewhere"},
+    }
+    for external_id, extras in bodies.items():
+        response = await api.post(
+            "/v1/events",
+            json={
+                "dataset": "forged",
+                "external_id": external_id,
+                "date_start": "2016-03-01",
+                "date_precision": "day",
+                "sub_event_type": "armed_clash",
+                "summary": "a clash",
+                "place": {
+                    "name": "Somewhere",
+                    "kind": "town",
+                    "country_code": "SY",
+                    "latitude": 35.0,
+                    "longitude": 36.0,
+                },
+                "extras": extras,
+            },
+        )
+        assert response.status_code == 201, response.text
+    rows = {r["event_id_cnty"]: r for r in await read(api, limit=0)}
+    good, bad, nomark = rows["forged-GOOD"], rows["forged-BAD"], rows["forged-NOMARK"]
+    assert (good["inter2"], good["interaction"]) == (0, 80)
+    assert (good["latitude"], good["longitude"]) == (10.5, 20.25)
+    assert (bad["inter2"], bad["latitude"], bad["disorder_type"]) == (0, 35.0, "Political violence")
+    assert (nomark["inter2"], nomark["location"]) == (0, "Somewhere")
+    # Filters select on the same values, and never fail on what they find.
+    assert [r["event_id_cnty"] for r in await read(api, inter2=99)] == []
+    assert [r["event_id_cnty"] for r in await read(api, latitude=10.5)] == ["forged-GOOD"]
+    assert len(await read(api, latitude=35, limit=0)) == 2
+    assert [r["event_id_cnty"] for r in await read(api, location="Elsewhere")] == []
+    for params in ({"inter1": "1"}, {"interaction": "18"}, {"disorder_type": "x"}):
+        response = await api.get(READ, params=params)
+        assert response.status_code == 200, response.text
+    # The ACLED CSV export (COPY on PostgreSQL, Python on SQLite) writes the same.
+    export = await api.get("/v1/events", params={"format": "csv", "dataset": "forged"})
+    assert export.status_code == 200, export.text
+    by_id = {r["event_id_cnty"]: r for r in csv.DictReader(io.StringIO(export.text))}
+    assert by_id["forged-GOOD"]["latitude"] == "10.5000"
+    assert by_id["forged-BAD"]["latitude"] == "35.0000"
+    assert by_id["forged-BAD"]["inter2"] == "0"
+    assert by_id["forged-NOMARK"]["location"] == "Somewhere"
