@@ -110,6 +110,16 @@ def _fill(rows: list[dict[str, Any]], labels: list[str], q: AggregateQuery) -> l
 
 
 def _sort_key(labels: list[str]) -> Any:
+    if len(labels) == 1:
+        # The common case (one dimension), without the per-row lists.
+        (label,) = labels
+
+        def one(row: dict[str, Any]) -> tuple[Any, ...]:
+            v = row[label]
+            return (row.get("bucket") or "", v == OTHER, -row["events"], v is None, str(v))
+
+        return one
+
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
         dims = [row[k] for k in labels]
         # 'other' last; None (no value) before it; then by events, most first.
@@ -126,7 +136,8 @@ def _sort_key(labels: list[str]) -> Any:
 async def aggregate(
     session: AsyncSession, q: AggregateQuery, ctx: QueryContext
 ) -> list[dict[str, Any]]:
-    where = conditions(q, ctx)
+    # Grouping by a place column joins places: filters on the place then go on that join.
+    where = conditions(q, ctx, places_joined=bool(set(q.group_by) & repository.PLACE_DIMS))
     stmt, labels = repository.aggregate_statement(
         where, q.interval, q.group_by, ctx.dialect, q.actor_role
     )
