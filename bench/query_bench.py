@@ -40,8 +40,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.aggregates.repository import aggregate_statement  # noqa: E402
 from app.aggregates.schemas import AggregateQuery  # noqa: E402
+from app.aggregates.service import statement as aggregate_sql  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
 from app.core.pagination import encode_cursor  # noqa: E402
 from app.events.queries import (  # noqa: E402
@@ -463,10 +463,7 @@ def plain_sql(q: Query, ctx: QueryContext, cursor: dict[str, Any] | None) -> Any
         else:
             params[k] = v
     if q.path == "/v1/aggregates":
-        a = AggregateQuery(**params)
-        stmt, _ = aggregate_statement(
-            conditions(a, ctx), a.interval, a.group_by, ctx.dialect, a.actor_role
-        )
+        stmt, _ = aggregate_sql(AggregateQuery(**params), ctx)  # the API's own statement
         return stmt
     f = EventFilters(**params)
     return keyset_page(f, conditions(f, ctx), cursor if q.name.startswith("10,000") else None, ctx)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.aggregates import repository
@@ -133,14 +134,17 @@ def _sort_key(labels: list[str]) -> Any:
     return key
 
 
+def statement(q: AggregateQuery, ctx: QueryContext) -> tuple[Select[Any], list[str]]:
+    """The GROUP BY statement for a query, and the labels of its dimension columns."""
+    # Grouping by a place column joins places: filters on the place then go on that join.
+    where = conditions(q, ctx, places_joined=bool(set(q.group_by) & repository.PLACE_DIMS))
+    return repository.aggregate_statement(where, q.interval, q.group_by, ctx.dialect, q.actor_role)
+
+
 async def aggregate(
     session: AsyncSession, q: AggregateQuery, ctx: QueryContext
 ) -> list[dict[str, Any]]:
-    # Grouping by a place column joins places: filters on the place then go on that join.
-    where = conditions(q, ctx, places_joined=bool(set(q.group_by) & repository.PLACE_DIMS))
-    stmt, labels = repository.aggregate_statement(
-        where, q.interval, q.group_by, ctx.dialect, q.actor_role
-    )
+    stmt, labels = statement(q, ctx)
     rows = await repository.run(session, stmt, MAX_ROWS + 1)
     if len(rows) > MAX_ROWS:
         raise _too_many()
