@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import create_engine, text
@@ -89,6 +90,17 @@ def csv_header(path: Path) -> list[str]:
         return next(csv.reader(fh))
 
 
+def copy_csv(conn: psycopg.Connection[Any], table: str, path: Path) -> None:
+    """COPY a CSV file, header and all, into `table` as it is."""
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY {table} FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        path.open("rb") as fh,
+    ):
+        while chunk := fh.read(1 << 20):
+            copy.write(chunk)
+
+
 def plain_load(kind: str, path: Path) -> float:
     """Seconds to load the CSV as it is into a flat all-text table (the floor for any import)."""
     columns = ", ".join(f'"{c}" TEXT' for c in csv_header(path))
@@ -98,13 +110,7 @@ def plain_load(kind: str, path: Path) -> float:
             conn.execute(f"CREATE TABLE flat_copy ({columns})")
             conn.commit()
             started = time.perf_counter()
-            with (
-                conn.cursor() as cur,
-                cur.copy("COPY flat_copy FROM STDIN (FORMAT csv, HEADER true)") as copy,
-                path.open("rb") as fh,
-            ):
-                while chunk := fh.read(1 << 20):
-                    copy.write(chunk)
+            copy_csv(conn, "flat_copy", path)
             conn.commit()
             seconds = time.perf_counter() - started
             conn.execute("DROP TABLE flat_copy")

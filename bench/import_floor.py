@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from import_bench import PG_ADMIN, machine, synthetic  # noqa: E402
+from import_bench import PG_ADMIN, copy_csv, machine, synthetic  # noqa: E402
 
 from app.imports.acled import AcledParser  # noqa: E402
 from app.imports.problems import ImportReport  # noqa: E402
@@ -63,16 +63,11 @@ def postgres_parts(path: Path, results: list[tuple[str, float]]) -> None:
         conn.execute("SET temp_buffers = '2GB'")
         conn.execute(f"CREATE TEMP TABLE raw ({columns})")
 
-        def copy() -> None:
-            with (
-                conn.cursor() as cur,
-                cur.copy("COPY raw FROM STDIN (FORMAT csv, HEADER true)") as cp,
-                path.open("rb") as fh,
-            ):
-                while chunk := fh.read(1 << 20):
-                    cp.write(chunk)
-
-        timed("PostgreSQL: COPY the CSV into a TEMP all-text table", results, copy)
+        timed(
+            "PostgreSQL: COPY the CSV into a TEMP all-text table",
+            results,
+            lambda: copy_csv(conn, "raw", path),
+        )
         conn.execute("SELECT count(*) FROM raw")  # warm the buffers once, outside the timings
         timed(
             "PostgreSQL: to_tsvector('english', notes) over every row",
