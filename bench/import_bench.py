@@ -188,11 +188,12 @@ def machine() -> list[str]:
 
 
 NOTES = [
-    "How to read the phases: `read` is the main thread (parsing and building rows: `resolve`,",
-    "`build`); `db_new_dims`, `db_stage` and `db_upsert` are the database thread, batch by",
-    "batch, at the same time (wall-clock, including waits for the GIL, so they overlap `read` and",
-    "do not add up); `drain` waits for the last batches; `rebuild` (PostgreSQL, big loads) builds",
-    "the dropped indexes and foreign keys, mostly the full-text GIN index; then `commit`.",
+    "How to read the phases: `read` is the parsing thread: parsing, `resolve`, `build` and, once",
+    "the previous batch's upsert is done, staging the batch (`db_new_dims`, `db_stage`);",
+    "`db_upsert` runs on the database thread meanwhile (wall-clock, so the phases overlap and",
+    "do not add up); `drain` waits for the last upsert; `rebuild` (PostgreSQL, big loads)",
+    "builds the dropped indexes and foreign keys, mostly the full-text GIN index; `analyze`",
+    "(PostgreSQL, >= 10,000 events written); then `commit`, and `vacuum` after it.",
     "The plain load is the floor for any import of the file: COPY (PostgreSQL) or executemany",
     "(SQLite) of the CSV as it is into one all-text table, no parsing in Python, no indexes.",
 ]
