@@ -269,7 +269,7 @@ def _recorded(key: str, dialect: str) -> ColumnElement[bool]:
 
 
 def kept(key: str, computed: Any, dialect: str, kind: str = "string") -> Any:
-    """The exporter's `_kept` in SQL: the recorded value, else `computed`."""
+    """The exporter's use of `acled.recorded` in SQL: the recorded value, else `computed`."""
     value = getattr(Event.extras[key], f"as_{kind}")()
     return case((_recorded(key, dialect), value), else_=computed)
 

@@ -172,10 +172,6 @@ def recorded(extras: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _kept(extras: dict[str, Any], key: str, computed: Any) -> Any:
-    return extras.get(key, computed)
-
-
 def acled_row(r: ExportRow) -> list[Any]:
     initiators = [a for a in r.actors if a.role == "initiator"]
     targets = [a for a in r.actors if a.role == "target"]
@@ -188,10 +184,9 @@ def acled_row(r: ExportRow) -> list[Any]:
         a.name for a in r.actors if a.role == "target_support"
     ]
     extras = recorded(r.extras)
-    kept = _kept
     # ACLED's own codes for this row when it came from an ACLED file, else the actors' types.
-    inter1 = kept(extras, "inter1", actor1.actor_type if actor1 else 0)
-    inter2 = kept(extras, "inter2", actor2.actor_type if actor2 else 0)
+    inter1 = extras.get("inter1", actor1.actor_type if actor1 else 0)
+    inter2 = extras.get("inter2", actor2.actor_type if actor2 else 0)
     interaction = interaction_code(inter1, inter2) if (inter1 or inter2) else ""
     country = country_info(r.country_code)
     day = event_date(r)
@@ -201,7 +196,7 @@ def acled_row(r: ExportRow) -> list[Any]:
         day.isoformat(),
         day.year,
         time_precision(r),
-        kept(extras, "disorder_type", r.disorder_type),
+        extras.get("disorder_type", r.disorder_type),
         r.acled_event_type,
         r.acled_sub_event_type,
         actor1.name if actor1 else "",
@@ -215,12 +210,12 @@ def acled_row(r: ExportRow) -> list[Any]:
         "" if country.iso_numeric is None else country.iso_numeric,
         country.acled_region,
         country.name,
-        kept(extras, "admin1", r.admin1 or ""),
-        kept(extras, "admin2", r.admin2 or ""),
-        kept(extras, "admin3", r.admin3 or ""),
-        kept(extras, "location", r.location or ""),
-        _coord(kept(extras, "latitude", r.latitude)),
-        _coord(kept(extras, "longitude", r.longitude)),
+        extras.get("admin1", r.admin1 or ""),
+        extras.get("admin2", r.admin2 or ""),
+        extras.get("admin3", r.admin3 or ""),
+        extras.get("location", r.location or ""),
+        _coord(extras.get("latitude", r.latitude)),
+        _coord(extras.get("longitude", r.longitude)),
         "" if geo_precision is None else geo_precision,
         "; ".join(sorted(r.sources)),
         (r.extras or {}).get("source_scale") or "",

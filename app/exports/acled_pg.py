@@ -80,7 +80,7 @@ def _valid(key: str) -> str:
 
 
 def _kept(key: str, computed: str, cast: str = "text") -> str:
-    """SQL for `acled._kept`: what an ACLED import recorded (`acled.recorded`), else `computed`."""
+    """SQL: what an ACLED import recorded (`acled.recorded`), else `computed`."""
     return (
         f"CASE WHEN {_valid(ACLED_MARK)} AND {_valid(key)} "
         f"THEN (s.extras ->> '{key}')::{cast} ELSE ({computed})::{cast} END"

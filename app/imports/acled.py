@@ -58,40 +58,9 @@ REQUIRED = (
     "latitude",
     "longitude",
 )
-# The order in which the parser reads the columns (see AcledParser._row).
-COLUMN_ORDER = (
-    "event_id_cnty",
-    "event_date",
-    "time_precision",
-    "disorder_type",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "interaction",
-    "civilian_targeting",
-    "iso",
-    "iso3",
-    "region",
-    "country",
-    "admin1",
-    "admin2",
-    "admin3",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "source",
-    "source_scale",
-    "notes",
-    "fatalities",
-    "tags",
-    "timestamp",
-)
+# The order in which the parser reads the columns (see AcledParser._row): ACLED's layout
+# without `year` (event_date's), then the pre-2021 layout's iso3.
+COLUMN_ORDER = (*(c for c in ACLED_COLUMNS if c != "year"), "iso3")
 # Columns with a home of their own: ACLED's current layout (the one list, in the export module)
 # plus the pre-2021 layout's iso3; every other non-empty column is kept in extras.
 MAPPED = {*ACLED_COLUMNS, "iso3"}
@@ -185,18 +154,7 @@ class AcledParser:
         self._canonical = itemgetter(*(pos[name] for name in sorted(header)))
         id_col = self._cols[0]
         row = self._row
-        for line, rec in self.file.records():
-            report.rows += 1
-            if len(rec) != width:
-                report.add(
-                    Problem(
-                        line,
-                        "",
-                        str(len(rec)),
-                        f"the row has {len(rec)} fields, the header {width}",
-                    )
-                )
-                continue
+        for line, rec in self.file.full_records(report):
             rec.append("")
             try:
                 yield row(line, rec)
@@ -207,9 +165,9 @@ class AcledParser:
     def _row(self, line: int, rec: list[str]) -> EventRow:
         (
             c_id, c_date, c_tp, c_disorder, c_type, c_sub, c_actor1, c_assoc1, c_inter1,
-            c_actor2, c_assoc2, c_inter2, c_interaction, c_civ, c_iso, c_iso3, c_region,
+            c_actor2, c_assoc2, c_inter2, c_interaction, c_civ, c_iso, c_region,
             c_country, c_admin1, c_admin2, c_admin3, c_location, c_lat, c_lon, c_geo,
-            c_source, c_scale, c_notes, c_fatalities, c_tags, c_timestamp,
+            c_source, c_scale, c_notes, c_fatalities, c_tags, c_timestamp, c_iso3,
         ) = self._cols  # fmt: skip
         external_id = rec[c_id].strip()
         if not external_id or len(external_id) > 64 or not EXTERNAL_ID.match(external_id):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from app.imports.problems import ImportFailed
+from app.imports.problems import ImportFailed, ImportReport, Problem
 
 # Notes and source texts can be long; the csv module's default limit is 128 KiB.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -44,6 +44,18 @@ class CsvFile:
             last = reader.line_num  # type: ignore[attr-defined]
             if fields:
                 yield start, fields
+
+    def full_records(self, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
+        """`records()` counted in the report, a record whose width is not the header's
+        rejected there (and not yielded)."""
+        width = len(self.header)
+        for line, rec in self.records():
+            report.rows += 1
+            if len(rec) != width:
+                reason = f"the row has {len(rec)} fields, the header {width}"
+                report.add(Problem(line, "", str(len(rec)), reason))
+                continue
+            yield line, rec
 
     def close(self) -> None:
         self.text.close()

@@ -113,18 +113,7 @@ class UcdpParser:
         width = len(header)
         # The columns by name, so that the digest of a row ignores the file's column order.
         canonical = itemgetter(*sorted(range(width), key=header.__getitem__))
-        for line, rec in self.file.records():
-            report.rows += 1
-            if len(rec) != width:
-                report.add(
-                    Problem(
-                        line,
-                        "",
-                        str(len(rec)),
-                        f"the row has {len(rec)} fields, the header {width}",
-                    )
-                )
-                continue
+        for line, rec in self.file.full_records(report):
             raw = dict(zip(header, rec, strict=True))
             try:
                 row = self._row(line, raw, report)
