@@ -22,6 +22,7 @@ from app.imports.bulk import BulkOptions, ProgressFn, load_events
 from app.imports.deletions import AcledDeletionsParser, load_deletions
 from app.imports.native import load_native, parse_native
 from app.imports.problems import ImportFailed, ImportReport
+from app.imports.staging import vacuum_written
 from app.imports.ucdp import DATASET_SOURCE as UCDP_SOURCE
 from app.imports.ucdp import UcdpParser
 from app.imports.vocab import Taxonomy
@@ -160,9 +161,7 @@ def _vacuum(conn: Connection, report: ImportReport) -> None:
     """
     started = time.perf_counter()
     try:
-        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-            "VACUUM events, event_actors, claims, event_tags"
-        )
+        vacuum_written(conn)
     except Exception:
         log.warning("VACUUM after the import failed; autovacuum will catch up", exc_info=True)
         return

@@ -395,6 +395,13 @@ class SqliteStaging(Staging):
         )
 
 
+def vacuum_written(conn: Connection) -> None:
+    """VACUUM the tables an import writes row by row (PostgreSQL, after the commit)."""
+    conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+        f"VACUUM {', '.join(BULK_TABLES)}"
+    )
+
+
 def staging_for(conn: Connection) -> Staging:
     if conn.dialect.name == "postgresql":
         return PostgresStaging(conn)
