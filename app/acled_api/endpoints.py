@@ -6,6 +6,9 @@ Auth: ACLED's legacy `key` (a conflictdb API key; `email` is accepted and not ch
 `Authorization: Bearer` / `X-API-Key`. Reads are open unless CONFLICTDB_READ_REQUIRES_KEY; a key
 that is given must be valid. Errors under /acled come in ACLED's shape, with the same status:
 `{"status": 400, "success": false, "error": [{"message": "..."}]}`; /v1 keeps problem+json.
+Formats: `_format=json` (default), `csv`, `txt` (the same CSV as text/plain) and `xml` (the JSON
+envelope's names as elements, one `<row>` per row; ACLED does not publish its XML schema, so
+the element names are ours); or ACLED's path forms `read.csv`, `read.xml`, `read.txt`.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import csv
 import inspect
 import io
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from http import HTTPStatus
 from typing import Annotated, Any
+from xml.sax.saxutils import escape
 
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -26,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.acled_api import repository, service
 from app.acled_api.columns import EVENT_COLUMNS
-from app.acled_api.grammar import OPS, AcledQuery
+from app.acled_api.grammar import FORMATS, OPS, AcledQuery, AcledQueryError, Format
 from app.acled_api.schemas import CSV_RESPONSE, ERROR_RESPONSES, AcledEnvelope
 from app.auth.service import verify_key
 from app.core.deps import SessionDep
@@ -40,7 +45,14 @@ _bearer = HTTPBearer(auto_error=False, description="A conflictdb API key")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="conflictdb"'}
 _KEPT_HEADERS = ("www-authenticate", "retry-after", "allow")
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+MEDIA_TYPES: dict[Format, str] = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+    "xml": "application/xml; charset=utf-8",
+}
+# ACLED's other way to ask for a format: `/acled/read.csv?...`.
+SUFFIXES = {f".{fmt}": fmt for fmt in FORMATS}
 
 
 async def acled_key(
@@ -106,8 +118,32 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+Endpoint = Callable[..., Awaitable[Response]]
+
+
+def _read_route(path: str, **kwargs: Any) -> Callable[[Endpoint], Endpoint]:
+    """A GET route at `path`, and at ACLED's `path.csv`, `.json`, `.xml`, `.txt` (not in the
+    OpenAPI document: the same operation)."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        for suffix in ("", *SUFFIXES):
+            router.get(path + suffix, include_in_schema=not suffix, **kwargs)(endpoint)
+        return endpoint
+
+    return register
+
+
 def _params(request: Request) -> list[tuple[str, str]]:
-    return list(request.query_params.multi_items())
+    """The query's (name, value) pairs, with the format a `read.<ext>` path asks for."""
+    params = list(request.query_params.multi_items())
+    dot = request.url.path.rfind(".")
+    fmt = SUFFIXES.get(request.url.path[dot:]) if dot > 0 else None
+    if fmt is None:
+        return params
+    given = {v.strip().lower() for k, v in params if k == "_format" and v.strip()}
+    if given - {fmt}:
+        raise AcledQueryError(f"_format: {sorted(given)[0]!r} contradicts the path's read.{fmt}")
+    return [*params, ("_format", fmt)] if not given else params
 
 
 def _envelope(last_update: int | None, total: int | None) -> dict[str, Any]:
@@ -155,6 +191,51 @@ async def _csv_stream(
         yield buffer.getvalue().encode()
 
 
+# Characters XML 1.0 cannot carry, even escaped (free text may hold them): dropped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_element(name: str, value: Any) -> str:
+    if value is None or value == []:
+        return f"<{name}/>"
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return f"<{name}>{escape(_NOT_XML.sub('', str(value)))}</{name}>"
+
+
+async def _xml_stream(
+    head: dict[str, Any], columns: tuple[str, ...], chunks: AsyncIterator[list[dict[str, Any]]]
+) -> AsyncIterator[bytes]:
+    """The JSON envelope as XML: its names as elements, a `<row>` per row, `count` last."""
+    opening = "".join(_xml_element(name, value) for name, value in head.items())
+    yield f'<?xml version="1.0" encoding="UTF-8"?>\n<response>{opening}<data>'.encode()
+    count = 0
+    async for records in chunks:
+        rows = (
+            "<row>" + "".join(_xml_element(c, r.get(c)) for c in columns) + "</row>"
+            for r in records
+        )
+        yield "".join(rows).encode()
+        count += len(records)
+    yield f"</data><count>{count}</count></response>".encode()
+
+
+def _streamed(
+    fmt: Format,
+    columns: tuple[str, ...],
+    head: dict[str, Any],
+    chunks: AsyncIterator[list[dict[str, Any]]],
+) -> StreamingResponse:
+    body: AsyncIterator[bytes]
+    if fmt in ("csv", "txt"):
+        body = _csv_stream(columns, chunks)
+    elif fmt == "xml":
+        body = _xml_stream(head, columns, chunks)
+    else:
+        body = _json_stream(head, chunks)
+    return StreamingResponse(body, media_type=MEDIA_TYPES[fmt])
+
+
 async def _one_chunk(records: list[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
     yield records
 
@@ -166,17 +247,17 @@ async def _listing(
     records: list[dict[str, Any]],
     total: int | None,
 ) -> Response:
-    if query.format == "csv":
-        return StreamingResponse(
-            _csv_stream(columns, _one_chunk(records)), media_type=CSV_MEDIA_TYPE
-        )
+    if query.format in ("csv", "txt"):
+        return _streamed(query.format, columns, {}, _one_chunk(records))
     body = _envelope(await repository.last_update(session), total)
+    if query.format == "xml":
+        return _streamed(query.format, columns, body, _one_chunk(records))
     body["count"] = len(records)
     body["data"] = records
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(orjson.dumps(body), media_type=MEDIA_TYPES["json"])
 
 
-@router.get(
+@_read_route(
     "/acled/read",
     summary="ACLED events (ACLED's 31 columns, its filter grammar and envelope)",
     responses=_RESPONSES,
@@ -187,12 +268,8 @@ async def _listing(
 async def read_events(request: Request, session: SessionDep, _key: AcledKey) -> Response:
     query = service.parse_events(_params(request))
     result = await service.read_events(session, request.app.state.sessionmaker, query)
-    if query.format == "csv":
-        return StreamingResponse(
-            _csv_stream(result.columns, result.chunks), media_type=CSV_MEDIA_TYPE
-        )
     head = _envelope(result.last_update, result.total)
-    return StreamingResponse(_json_stream(head, result.chunks), media_type="application/json")
+    return _streamed(query.format, result.columns, head, result.chunks)
 
 
 async def _simple(
@@ -206,7 +283,7 @@ async def _simple(
     return await _listing(session, query, tuple(columns), records, total)
 
 
-@router.get(
+@_read_route(
     "/deleted/read",
     summary="Deleted events: event_id_cnty and deleted_timestamp (Unix seconds, >= by default)",
     responses=_RESPONSES,
@@ -216,7 +293,7 @@ async def read_deleted(request: Request, session: SessionDep, _key: AcledKey) ->
     return await _simple(request, session, service.DELETED_COLUMNS, service.read_deleted)
 
 
-@router.get(
+@_read_route(
     "/actor/read",
     summary="Actors with their first and last event dates and event count",
     responses=_RESPONSES,
@@ -226,7 +303,7 @@ async def read_actors(request: Request, session: SessionDep, _key: AcledKey) -> 
     return await _simple(request, session, service.ACTOR_COLUMNS, service.read_actors)
 
 
-@router.get(
+@_read_route(
     "/country/read",
     summary="Countries with events: name, ISO numeric and alpha-3, dates, event count",
     responses=_RESPONSES,
@@ -236,7 +313,7 @@ async def read_countries(request: Request, session: SessionDep, _key: AcledKey) 
     return await _simple(request, session, service.COUNTRY_COLUMNS, service.read_countries)
 
 
-@router.get(
+@_read_route(
     "/region/read",
     summary="ACLED regions with events: number, name, dates, event count",
     responses=_RESPONSES,
@@ -246,7 +323,7 @@ async def read_regions(request: Request, session: SessionDep, _key: AcledKey) ->
     return await _simple(request, session, service.REGION_COLUMNS, service.read_regions)
 
 
-@router.get(
+@_read_route(
     "/actortype/read",
     summary="Actor types (inter codes) with events: id, name, dates, event count",
     responses=_RESPONSES,

@@ -8,7 +8,8 @@
   Text comparisons ignore case, as ACLED's (MySQL) API does.
 - `a=1:OR:b=2` ORs two columns (ACLED's `:OR:`); each part keeps its own `<col>_where`.
 - `fields=a|b`, `limit` (0 = every row), `page` (1-based), `with_total`, `inter_num`,
-  `export_type=dyadic|monadic`, `_format=json|csv`; `key`, `email` and `terms` are accepted.
+  `export_type=dyadic|monadic`, `_format=json|csv|xml|txt` (or ACLED's `read.csv`, `read.xml`,
+  `read.txt` paths); `key`, `email` and `terms` are accepted.
 - An unknown column, operator, option or a value of the wrong type is a 400, never ignored.
 """
 
@@ -27,7 +28,8 @@ from app.core.errors import ProblemError
 Op = Literal["=", ">", "<", ">=", "<=", "LIKE", "BETWEEN"]
 OPS: tuple[Op, ...] = ("=", ">", "<", ">=", "<=", "LIKE", "BETWEEN")
 Kind = Literal["text", "int", "float", "date", "timestamp"]
-Format = Literal["json", "csv"]
+Format = Literal["json", "csv", "xml", "txt"]
+FORMATS: tuple[Format, ...] = ("json", "csv", "xml", "txt")
 ExportType = Literal["dyadic", "monadic"]
 
 DEFAULT_LIMIT = 5000
@@ -243,8 +245,8 @@ def parse_query(
         if unknown:
             raise AcledQueryError(f"fields: unknown field(s) {', '.join(unknown)}")
     fmt = given.get("_format", "json").strip().lower() or "json"
-    if fmt not in {"json", "csv"}:
-        raise AcledQueryError(f"_format: {fmt!r} is not supported; use json or csv")
+    if fmt not in FORMATS:
+        raise AcledQueryError(f"_format: {fmt!r} is not supported; use {', '.join(FORMATS)}")
     export_type = given.get("export_type", "dyadic").strip().lower() or "dyadic"
     if export_type not in {"dyadic", "monadic"}:
         raise AcledQueryError(f"export_type: {export_type!r}; use dyadic or monadic")
@@ -256,7 +258,7 @@ def parse_query(
         with_total=_parse_bool("with_total", given.get("with_total", "")),
         inter_num=_parse_bool("inter_num", given.get("inter_num", "")),
         export_type=export_type,  # type: ignore[arg-type]
-        format=fmt,  # type: ignore[arg-type]
+        format=fmt,
     )
 
 

@@ -76,5 +76,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 CSV_RESPONSE: dict[str, Any] = {
-    "content": {"text/csv": {"schema": {"type": "string"}}},
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/xml": {"schema": {"type": "string"}},
+        "text/plain": {"schema": {"type": "string"}},
+    },
 }

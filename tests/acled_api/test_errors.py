@@ -59,7 +59,7 @@ def assert_acled_error(response: httpx.Response, status: int, *words: str) -> st
         (READ, {"country_where": "LIKE"}, ["without a country value"]),
         (READ, {"country": "Syria:OR:nothing"}, [":OR:"]),
         (READ, {"fields": "event_id_cnty|nope"}, ["fields", "nope"]),
-        (READ, {"_format": "xml"}, ["_format"]),
+        (READ, {"_format": "yaml"}, ["_format", "yaml", "json, csv, xml, txt"]),
         (READ, {"export_type": "triadic"}, ["export_type"]),
         (READ, {"limit": "-1"}, ["limit"]),
         (READ, {"limit": "many"}, ["limit"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -262,6 +263,59 @@ async def test_csv_has_acleds_columns(acled: Api) -> None:
         READ, params={"_format": "csv", "fields": "event_id_cnty|country", "limit": "1"}
     )
     assert narrow.text.splitlines() == ["event_id_cnty,country", "TUR2002,Turkey"]
+
+
+def xml_rows(text: str) -> tuple[ET.Element, list[dict[str, str | None]]]:
+    root = ET.fromstring(text)
+    data = root.find("data")
+    assert data is not None
+    return root, [{field.tag: field.text for field in row} for row in data]
+
+
+def as_xml_text(value: Any) -> str | None:
+    """What the XML carries for a JSON value: null is an empty element."""
+    return None if value is None else str(value)
+
+
+async def test_xml_carries_the_json_envelope_and_rows(acled: Api) -> None:
+    params = {"with_total": "1", "limit": "4", "fields": "event_id_cnty|latitude|notes|actor2"}
+    body = await read(acled, **params)
+    response = await acled.get(READ, params={**params, "_format": "xml"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/xml")
+    root, rows = xml_rows(response.text)
+    assert root.tag == "response"
+    assert (root.findtext("status"), root.findtext("success")) == ("200", "true")
+    assert root.findtext("count") == "4" and root.findtext("total_count") == "6"
+    assert root.findtext("last_update") == str(body["last_update"])
+    assert rows == [{k: as_xml_text(v) for k, v in row.items()} for row in body["data"]]
+    assert [list(r) for r in rows] == [["event_id_cnty", "latitude", "notes", "actor2"]] * 4
+    assert any(r["actor2"] is None for r in rows)  # a null stays distinguishable from ""
+
+
+async def test_acleds_read_dot_format_paths(acled: Api) -> None:
+    """`/acled/read.csv?` is how ACLED's documentation asks for CSV: the same as _format."""
+    params = {"fields": "event_id_cnty|country", "country": "Syria"}
+    as_param = await acled.get(READ, params={**params, "_format": "csv"})
+    as_path = await acled.get(READ + ".csv", params=params)
+    assert as_path.status_code == 200, as_path.text
+    assert as_path.text == as_param.text and as_path.text.startswith("event_id_cnty,country\n")
+    assert len(as_path.text.splitlines()) == 4
+    txt = await acled.get(READ + ".txt", params=params)
+    assert txt.headers["content-type"].startswith("text/plain") and txt.text == as_param.text
+    json_body = (await acled.get(READ + ".json", params=params)).json()
+    assert json_body == await read(acled, **params)
+    xml = await acled.get(READ + ".xml", params={**params, "_format": "XML"})
+    assert [r["event_id_cnty"] for r in xml_rows(xml.text)[1]] == [
+        r["event_id_cnty"] for r in json_body["data"]
+    ]
+    countries = await acled.get("/acled/country/read.xml", params={"iso": "760"})
+    _, rows = xml_rows(countries.text)
+    assert [(r["country"], r["iso3"]) for r in rows] == [("Syria", "SYR")]
+    clash = await acled.get(READ + ".csv", params={"_format": "json"})
+    assert clash.status_code == 400
+    assert "read.csv" in clash.json()["error"][0]["message"]
+    assert (await acled.get(READ + ".pdf")).status_code == 404
 
 
 async def test_actor_country_region_and_actortype_lists(acled: Api) -> None:
