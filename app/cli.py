@@ -182,6 +182,13 @@ def import_(
         str, typer.Option(help="auto (a bar on a terminal) | bar | lines | none.")
     ] = "auto",
     chunk_size: Annotated[int, typer.Option(help="Rows per batch.", min=100)] = 20_000,
+    rebuild_indexes: Annotated[
+        str,
+        typer.Option(
+            help="auto | yes | no: drop the written tables' indexes and rebuild them at the end "
+            "(auto: a load of >= 50,000 rows into at most half as many events)."
+        ),
+    ] = "auto",
     database_url: DbOption = None,
 ) -> None:
     """Import a file in one transaction: an upsert by natural key, all or nothing by default."""
@@ -189,6 +196,8 @@ def import_(
 
     if progress not in ("auto", "bar", "lines", "none"):
         raise typer.BadParameter("auto, bar, lines or none", param_hint="--progress")
+    if rebuild_indexes not in ("auto", "yes", "no"):
+        raise typer.BadParameter("auto, yes or no", param_hint="--rebuild-indexes")
     settings = _settings(database_url)
     code = import_file(
         settings.database_url,
@@ -199,6 +208,7 @@ def import_(
         rejects_path=rejects,
         progress=progress,  # type: ignore[arg-type]
         chunk_size=chunk_size,
+        bulk=None if rebuild_indexes == "auto" else rebuild_indexes == "yes",
     )
     raise typer.Exit(code)
 

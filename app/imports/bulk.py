@@ -267,8 +267,8 @@ class _Stager:
         started = time.perf_counter()
         now = self.now
         self.staging.upsert_events(now)
-        self.staging.replace_children(now, self.owned_sources, self.api_key_id)
         inserted, updated = self.staging.written()
+        self.staging.replace_children(now, self.owned_sources, self.api_key_id, updated)
         report.inserted += inserted
         report.updated += updated
         self.staging.clear()
@@ -314,7 +314,9 @@ def load_events(
     started = time.perf_counter()
     staging = staging_for(conn)
     staging.settings()
-    staging.create("stg_events", "stg_actors", "stg_claims", "stg_tags", "stg_claim_specs")
+    staging.create(
+        "stg_events", "stg_actors", "stg_claims", "stg_tags", "stg_claim_specs", "stg_map"
+    )
     db = DbThread()
     resolver = Resolver(conn, staging.timestamp(utcnow()))
     resolver.preload()

@@ -62,13 +62,16 @@ def import_file(
     rejects_path: Path | None,
     progress: ProgressMode,
     chunk_size: int,
+    bulk: bool | None = None,
 ) -> int:
     """Run the import with a console UI; returns the process exit code."""
     console = Console(stderr=True)
     mode = progress
     if mode == "auto":
         mode = "bar" if console.is_terminal else "none"
-    request = ImportRequest(path, fmt, dataset=dataset, partial=partial, chunk_size=chunk_size)
+    request = ImportRequest(
+        path, fmt, dataset=dataset, partial=partial, chunk_size=chunk_size, bulk=bulk
+    )
     try:
         if mode == "bar":
             columns = (

@@ -43,7 +43,7 @@ class ImportRequest:
     api_key_id: int | None = None
     progress: ProgressFn | None = None
     chunk_size: int = 20_000
-    # Rebuild indexes and foreign keys after a big load (PostgreSQL); None decides by size.
+    # Drop the written tables' indexes and rebuild them after the load; None decides by size.
     bulk: bool | None = None
 
 

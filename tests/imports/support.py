@@ -65,3 +65,21 @@ def versions(url: str) -> list[tuple[Any, ...]]:
             "ORDER BY dataset, external_id",
         )
     ]
+
+
+def schema(url: str) -> list[tuple[Any, ...]]:
+    """Every index, constraint and trigger: what the big-load path drops and must restore."""
+    if url.startswith("postgresql"):
+        return sorted(
+            tuple(r)
+            for r in query(
+                url,
+                "SELECT tablename, indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = current_schema() "
+                "UNION ALL SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
+                "UNION ALL SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) "
+                "FROM pg_trigger WHERE NOT tgisinternal",
+            )
+        )
+    return sorted(tuple(r) for r in query(url, "SELECT type, name, sql FROM sqlite_master"))

@@ -1,8 +1,9 @@
 """kill -9 of a real import process after it has started writing: nothing stays; a rerun completes.
 
 The import runs as `python -m app.cli import ... --progress lines` in a subprocess, in batches
-of 1,000 rows. It is killed with SIGKILL at one of two moments: while the first batches are being
-written (places, staging), or once the events table itself is being written. On PostgreSQL the
+of 1,000 rows. It is killed with SIGKILL at one of three moments: while the first batches are being
+written (places, staging), once the events table itself is being written, or the same in a big
+load (`--rebuild-indexes yes`: its indexes dropped; they must be back after). On PostgreSQL the
 moment is seen in pg_locks (the import's backend holding the row-exclusive lock that its first
 write to the table takes, until its transaction ends); on SQLite it is counted in progress lines
 (batches are written at most two behind the parsing).
@@ -22,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from app.core.config import sync_database_url
 from tests.conftest import shared_file, truncate_all
-from tests.imports.support import counts
+from tests.imports.support import counts, schema
 
 ROOT = Path(__file__).resolve().parents[2]
 EMPTY = {
@@ -36,12 +37,17 @@ EMPTY = {
     "event_tombstones": 0,
     "event_revisions": 0,
 }
-# The table a running import has started writing at each moment, and how many progress lines
-# make sure a SQLite import got there.
-MOMENTS = {"first_writes": ("places", 1), "events_table": ("events", 4)}
+# The table a running import has started writing at each moment, how many progress lines
+# make sure a SQLite import got there, and whether it is a big load (indexes dropped, rebuilt
+# at the end).
+MOMENTS = {
+    "first_writes": ("places", 1, False),
+    "events_table": ("events", 4, False),
+    "big_load_events_table": ("events", 4, True),
+}
 
 
-def command(path: Path, url: str) -> list[str]:
+def command(path: Path, url: str, big: bool = False) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -56,6 +62,8 @@ def command(path: Path, url: str) -> list[str]:
         "1000",
         "--database-url",
         url,
+        "--rebuild-indexes",
+        "yes" if big else "no",
     ]
 
 
@@ -96,9 +104,10 @@ def test_kill_9_leaves_the_database_as_it_was(database_url: str, moment: str) ->
     truncate_all(database_url)
     path = shared_file("ucdp/ged-syria-2016-01-to-2019-11.csv")
     is_pg = database_url.startswith("postgresql")
-    table, lines = MOMENTS[moment]
+    table, lines, big = MOMENTS[moment]
+    before = schema(database_url)
     proc = subprocess.Popen(
-        command(path, database_url),
+        command(path, database_url, big),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -133,9 +142,10 @@ def test_kill_9_leaves_the_database_as_it_was(database_url: str, moment: str) ->
         while not backend_gone(database_url, backend) and time.monotonic() < deadline:
             time.sleep(0.2)
     assert counts(database_url) == EMPTY
+    assert schema(database_url) == before  # the dropped indexes and trigger are back
 
     rerun = subprocess.run(
-        command(path, database_url),
+        command(path, database_url, big),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -145,3 +155,4 @@ def test_kill_9_leaves_the_database_as_it_was(database_url: str, moment: str) ->
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert "inserted=16566" in rerun.stdout
     assert counts(database_url)["events"] == 16566
+    assert schema(database_url) == before
