@@ -78,7 +78,7 @@ def _include_object(
     # PostGIS and FTS objects are managed by hand in migrations, not by the models.
     if type_ == "table" and name and (name == "spatial_ref_sys" or name.startswith("events_fts")):
         return False
-    if type_ == "column" and name == "geog":
+    if type_ == "column" and name in ("geog", "search_vector"):
         return False
     return not (
         type_ == "index"

@@ -27,8 +27,9 @@ _STOP_WORDS_TEXT = """
     whom why will with you your yours yourself yourselves"""
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
-# The expression the GIN index of migration 0002 is built on: the query must repeat it exactly.
-TSVECTOR_SQL = "to_tsvector('english', events.summary || ' ' || coalesce(events.notes, ''))"
+# PostgreSQL: the generated column of migration 0005, to_tsvector('english', summary || ' ' ||
+# coalesce(notes, '')), indexed by GIN (not mapped in the models: the database computes it).
+TSVECTOR_SQL = "events.search_vector"
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+")
