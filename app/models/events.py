@@ -79,9 +79,8 @@ class Event(Timestamped, Base):
     date_end: Mapped[dt.date] = mapped_column(Date)
     date_precision: Mapped[str] = mapped_column(String(8), default="day")
     sub_event_type_code: Mapped[str] = mapped_column(ForeignKey("sub_event_types.code"), index=True)
-    place_id: Mapped[int | None] = mapped_column(
-        ForeignKey("places.id", ondelete="RESTRICT"), index=True
-    )
+    # Indexed by ix_events_place_date_cover (migrations 0004, 0006), which starts with it.
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id", ondelete="RESTRICT"))
     geo_precision: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
