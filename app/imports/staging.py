@@ -371,10 +371,12 @@ class SqliteStaging(Staging):
         committed data meanwhile (WAL), and SQLite has one writer anyway.
         """
         conn = self.conn
-        names = ", ".join(f"'{t}'" for t in BULK_TABLES)
-        indexes = conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "  # noqa: S608
-            f"AND tbl_name IN ({names})"
+        indexes = conn.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                "AND tbl_name IN :tables"
+            ).bindparams(bindparam("tables", expanding=True)),
+            {"tables": list(BULK_TABLES)},
         ).all()
         trigger = conn.exec_driver_sql(
             "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_fts_ai'"
@@ -431,7 +433,7 @@ class SqliteStaging(Staging):
             "ON e.dataset = s.dataset AND e.external_id = s.external_id "
             "WHERE e.id IS NULL OR e.content_hash IS NOT s.content_hash"
         )
-        if conn.exec_driver_sql("SELECT 1 FROM stg_map WHERE NOT inserted LIMIT 1").first():
+        if self.written()[1]:  # any staged row that exists already
             conn.execute(text(_SQLITE_UPDATE).bindparams(_now_param()), {"now": now})
         conn.execute(text(_SQLITE_INSERT).bindparams(_now_param()), {"now": now})
         conn.exec_driver_sql(
