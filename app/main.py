@@ -15,12 +15,13 @@ from app.campaigns.endpoints import router as campaigns_router
 from app.changes.endpoints import router as changes_router
 from app.claims.endpoints import router as claims_router
 from app.core.config import Settings
-from app.core.db import make_engine, make_sessionmaker
+from app.core.db import WriteGate, make_engine, make_sessionmaker, make_write_engine
 from app.core.errors import Problem, install_error_handlers
 from app.core.etag import ETagMiddleware
 from app.events.endpoints import router as events_router
 from app.events.spatial import detect_context
 from app.imports.endpoints import router as imports_router
+from app.imports.recovery import recover_at_startup
 from app.places.endpoints import router as places_router
 from app.sources.endpoints import documents_router
 from app.sources.endpoints import router as sources_router
@@ -47,11 +48,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url, echo=settings.echo_sql)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        single_writer = settings.is_sqlite
+        write_engine = (
+            make_write_engine(settings.database_url, echo=settings.echo_sql)
+            if single_writer
+            else engine
+        )
+        app.state.write_sessionmaker = make_sessionmaker(write_engine)
+        app.state.write_gate = WriteGate(single_writer)
         # Whether places.geog (PostGIS) exists decides how spatial filters are written.
         app.state.query_context = await detect_context(engine)
+        # Import jobs left running by a killed server: failed, their uploads removed.
+        await recover_at_startup(settings.database_url)
         try:
             yield
         finally:
+            if write_engine is not engine:
+                await write_engine.dispose()
             await engine.dispose()
 
     app = FastAPI(

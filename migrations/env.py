@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from app.core.config import DEFAULT_SQLITE_URL, sync_database_url
 from app.core.db import make_sync_engine
@@ -52,17 +53,40 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
-    context.configure(
-        connection=connection,  # type: ignore[arg-type]
-        target_metadata=target_metadata,
-        render_as_batch=True,
-        compare_type=True,
-        include_object=_include_object,
-        render_item=_render_item,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch migration rebuilds a table (create, copy, drop, rename); with foreign keys on,
+        # dropping a parent would delete its children's rows by ON DELETE CASCADE. SQLite only
+        # honours the pragma outside a transaction: off for the run, checked before the commit.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            compare_type=True,
+            include_object=_include_object,
+            render_item=_render_item,
+        )
+        with context.begin_transaction():
+            before = context.get_context().get_current_heads()
+            context.run_migrations()
+            if sqlite and context.get_context().get_current_heads() != before:
+                _check_foreign_keys(connection)
+    finally:
+        if sqlite:
+            connection.rollback()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        listed = "; ".join(f"{r[0]} rowid {r[1]} -> {r[2]}" for r in broken[:20])
+        raise RuntimeError(f"the migration left rows whose foreign key points nowhere: {listed}")
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.actors.repository import alias_key
 from app.core.db import make_sync_engine
 from app.models import Actor, ActorAlias, Campaign, Source
 
@@ -26,7 +25,7 @@ def create_actor(
     url: str, name: str, actor_type: int = 1, aliases: list[str] | None = None, **kw: Any
 ) -> int:
     actor = Actor(name=name, actor_type=actor_type, **kw)
-    actor.aliases = [ActorAlias(alias=a, alias_key=alias_key(a)) for a in aliases or []]
+    actor.aliases = [ActorAlias(alias=a) for a in aliases or []]
     return _write(url, actor)
 
 

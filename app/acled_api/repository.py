@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, and_, case, distinct, func, or_, select
+from sqlalchemy import Select, String, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.acled_api.columns import Domains, compare, condition, event_date_expr
@@ -141,8 +142,25 @@ class Page:
     total: int | None
 
 
+def _current_deletions() -> list[ColumnElement[bool]]:
+    """A key's latest tombstone, and none while the key is live again (ACLED's view)."""
+    later = aliased(EventTombstone)
+    return [
+        ~exists().where(
+            Event.dataset == EventTombstone.dataset,
+            Event.external_id == EventTombstone.external_id,
+        ),
+        ~exists().where(
+            later.dataset == EventTombstone.dataset,
+            later.external_id == EventTombstone.external_id,
+            later.id > EventTombstone.id,
+        ),
+    ]
+
+
 async def deleted(session: AsyncSession, query: AcledQuery) -> Page:
     where = [or_(*[_deleted_condition(f) for f in clause]) for clause in query.clauses]
+    where += _current_deletions()
     stmt = (
         select(TOMBSTONE_ID, EventTombstone.deleted_at)
         .where(*where)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 from app.actors import service
 from app.actors.schemas import ActorCreate, ActorPatch, ActorQuery, ActorRead, ResolveQuery
 from app.auth.dependencies import ReadKey, WriteKey
-from app.core.deps import SessionDep
+from app.core.deps import SessionDep, WriteSessionDep
+from app.core.etag import IfMatchDep, etag_of
 from app.core.rest import Page, PathId, cursor_after_id, keyset_page, problems
 
 router = APIRouter(prefix="/actors", tags=["actors"])
@@ -36,11 +37,13 @@ async def list_actors(
     responses=problems(401, 403, 409, 422),
 )
 async def create_actor(
-    data: ActorCreate, response: Response, session: SessionDep, _key: WriteKey
+    data: ActorCreate, response: Response, session: WriteSessionDep, _key: WriteKey
 ) -> ActorRead:
     actor = await service.create_actor(session, data)
+    body = await service.represent_actor(session, actor.id)
     response.headers["Location"] = f"/v1/actors/{actor.id}"
-    return ActorRead.model_validate(actor)
+    response.headers["ETag"] = etag_of(body)
+    return ActorRead.model_validate(body)
 
 
 @router.get(
@@ -55,19 +58,31 @@ async def resolve_actor(
 
 
 @router.get("/{actor_id}", summary="Get an actor", responses=problems(404, 422))
-async def get_actor(actor_id: PathId, session: SessionDep, _key: ReadKey) -> ActorRead:
-    return ActorRead.model_validate(await service.get_actor(session, actor_id))
+async def get_actor(
+    actor_id: PathId, response: Response, session: SessionDep, _key: ReadKey
+) -> ActorRead:
+    body = await service.represent_actor(session, actor_id)
+    response.headers["ETag"] = etag_of(body)
+    return ActorRead.model_validate(body)
 
 
 @router.patch(
     "/{actor_id}",
     summary="Change some of an actor's fields",
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(400, 401, 403, 404, 409, 412, 422, 428),
 )
 async def update_actor(
-    actor_id: PathId, patch: ActorPatch, session: SessionDep, _key: WriteKey
+    actor_id: PathId,
+    patch: ActorPatch,
+    response: Response,
+    session: WriteSessionDep,
+    _key: WriteKey,
+    if_match: IfMatchDep,
 ) -> ActorRead:
-    return ActorRead.model_validate(await service.update_actor(session, actor_id, patch))
+    await service.update_actor(session, actor_id, patch, if_match=if_match)
+    body = await service.represent_actor(session, actor_id)
+    response.headers["ETag"] = etag_of(body)
+    return ActorRead.model_validate(body)
 
 
 @router.delete(
@@ -75,7 +90,9 @@ async def update_actor(
     status_code=204,
     response_class=Response,
     summary="Delete an actor that no event mentions",
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(400, 401, 403, 404, 409, 412, 422, 428),
 )
-async def delete_actor(actor_id: PathId, session: SessionDep, _key: WriteKey) -> None:
-    await service.delete_actor(session, actor_id)
+async def delete_actor(
+    actor_id: PathId, session: WriteSessionDep, _key: WriteKey, if_match: IfMatchDep
+) -> None:
+    await service.delete_actor(session, actor_id, if_match=if_match)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.core.names import fold_name
 from app.models import (
     Actor,
     ActorAlias,
+    ActorNameKey,
     AirspaceViolation,
     CasualtyFigure,
     EventActor,
@@ -20,29 +22,20 @@ from app.models import (
 )
 
 
-def alias_key(name: str) -> str:
-    """Case- and space-folded form under which names and aliases are unique."""
-    return " ".join(name.casefold().split())
-
-
 async def find_by_name_or_alias(session: AsyncSession, name: str) -> Actor | None:
-    """The actor whose name or any alias matches, ignoring case and extra spaces."""
-    key = alias_key(name)
+    """The actor whose name or any alias folds like `name` (one primary-key lookup)."""
     stmt = (
         select(Actor)
-        .outerjoin(ActorAlias, ActorAlias.actor_id == Actor.id)
-        .where(or_(func.lower(Actor.name) == key, ActorAlias.alias_key == key))
-        .limit(1)
+        .join(ActorNameKey, ActorNameKey.actor_id == Actor.id)
+        .where(ActorNameKey.name_key == fold_name(name))
     )
     return (await session.execute(stmt)).scalars().first()
 
 
-def ids_matching_name_or_alias_stmt(names: list[str]):  # type: ignore[no-untyped-def]
+def ids_matching_name_or_alias_stmt(names: list[str]) -> Select[int]:
     """A SELECT of actor ids whose name or alias is any of `names` (for event filters)."""
-    keys = [alias_key(n) for n in names]
-    by_name = select(Actor.id).where(func.lower(Actor.name).in_(keys))
-    by_alias = select(ActorAlias.actor_id).where(ActorAlias.alias_key.in_(keys))
-    return by_name.union(by_alias)
+    keys = sorted({fold_name(n) for n in names})
+    return select(ActorNameKey.actor_id).where(ActorNameKey.name_key.in_(keys))
 
 
 # What a read shows: the aliases and the parent's name.
@@ -66,17 +59,13 @@ async def get_plain(session: AsyncSession, actor_id: int) -> Actor | None:
 async def names_taken(
     session: AsyncSession, keys: Sequence[str], exclude_actor_id: int | None = None
 ) -> list[str]:
-    """The keys among `keys` already used as a name or alias by another actor."""
+    """The keys among `keys` (folded) already used as a name or alias by another actor."""
     if not keys:
         return []
-    key_list = list(keys)
-    by_name = select(func.lower(Actor.name)).where(func.lower(Actor.name).in_(key_list))
-    by_alias = select(ActorAlias.alias_key).where(ActorAlias.alias_key.in_(key_list))
+    stmt = select(ActorNameKey.name_key).where(ActorNameKey.name_key.in_(sorted(set(keys))))
     if exclude_actor_id is not None:
-        by_name = by_name.where(Actor.id != exclude_actor_id)
-        by_alias = by_alias.where(ActorAlias.actor_id != exclude_actor_id)
-    rows = (await session.execute(by_name.union(by_alias))).scalars().all()
-    return sorted(set(rows))
+        stmt = stmt.where(ActorNameKey.actor_id != exclude_actor_id)
+    return sorted((await session.execute(stmt)).scalars().all())
 
 
 async def alias_rows(session: AsyncSession, actor_id: int) -> list[ActorAlias]:
@@ -106,14 +95,11 @@ class ActorFilter:
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if self.q:
-            key = alias_key(self.q)
+            # The folded keys, so that "école" finds "ÉCOLE" on SQLite too.
             conds.append(
-                or_(
-                    func.lower(Actor.name).contains(key, autoescape=True),
-                    exists().where(
-                        ActorAlias.actor_id == Actor.id,
-                        ActorAlias.alias_key.contains(key, autoescape=True),
-                    ),
+                exists().where(
+                    ActorNameKey.actor_id == Actor.id,
+                    ActorNameKey.name_key.contains(fold_name(self.q), autoescape=True),
                 )
             )
         if self.actor_types:

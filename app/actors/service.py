@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import repository
-from app.actors.repository import ActorFilter, alias_key
-from app.actors.schemas import ActorCreate, ActorPatch, ActorQuery
+from app.actors.repository import ActorFilter
+from app.actors.schemas import ActorCreate, ActorPatch, ActorQuery, ActorRead
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.etag import IfMatch
+from app.core.names import fold_name
+from app.core.preconditions import require_current
+from app.core.unique import unique_or_conflict
 from app.models import Actor, ActorAlias
 
 # Affiliation chains are short; this only stops a walk through corrupt data.
 _MAX_DEPTH = 1000
+# What a PATCH sets as given (aliases are replaced separately).
+_FIELDS = ("name", "actor_type", "country_code", "parent_id", "affiliation", "description")
 
 
 def _clean_aliases(name: str, aliases: list[str]) -> list[str]:
     """Aliases without repeats and without the actor's own name (it is reserved anyway)."""
-    seen = {alias_key(name)}
+    seen = {fold_name(name)}
     kept = []
     for alias in aliases:
-        key = alias_key(alias)
+        key = fold_name(alias)
         if key not in seen:
             seen.add(key)
             kept.append(alias)
@@ -29,13 +37,19 @@ def _clean_aliases(name: str, aliases: list[str]) -> list[str]:
 async def _check_names_free(
     session: AsyncSession, name: str, aliases: list[str], actor_id: int | None
 ) -> None:
-    keys = [alias_key(name), *(alias_key(a) for a in aliases)]
+    keys = [fold_name(name), *(fold_name(a) for a in aliases)]
     taken = await repository.names_taken(session, keys, exclude_actor_id=actor_id)
     if taken:
         listed = ", ".join(repr(t) for t in taken)
         raise Conflict(
             f"{listed} already names another actor (as its name or an alias)", code="duplicate"
         )
+
+
+def _race_detail(name: str, aliases: list[str]) -> str:
+    """What a unique index refused, when another write took a name since the check above."""
+    what = f"the name {name!r}" + (" or one of the aliases" if aliases else "")
+    return f"{what} already names another actor (as its name or an alias)"
 
 
 async def _check_parent(session: AsyncSession, own_id: int | None, parent_id: int) -> None:
@@ -51,6 +65,11 @@ async def _check_parent(session: AsyncSession, own_id: int | None, parent_id: in
         if current == own_id:
             raise Invalid(["body", "parent_id"], "an actor cannot be affiliated with itself")
         current = await repository.parent_id_of(session, current)
+
+
+async def represent_actor(session: AsyncSession, actor_id: int) -> dict[str, Any]:
+    """An actor as GET shows it (its ETag is the hash of this)."""
+    return ActorRead.model_validate(await get_actor(session, actor_id)).model_dump(mode="json")
 
 
 async def get_actor(session: AsyncSession, actor_id: int) -> Actor:
@@ -96,28 +115,36 @@ async def create_actor(session: AsyncSession, data: ActorCreate) -> Actor:
         affiliation=data.affiliation,
         description=data.description,
     )
-    session.add(actor)
-    await session.flush()
-    session.add_all(ActorAlias(actor_id=actor.id, alias=a, alias_key=alias_key(a)) for a in aliases)
-    await session.flush()
+    actor.aliases = [ActorAlias(alias=a) for a in aliases]
+    async with unique_or_conflict(session, _race_detail(data.name, aliases)):
+        session.add(actor)
     return await get_actor(session, actor.id)
 
 
-async def _replace_aliases(session: AsyncSession, actor_id: int, aliases: list[str]) -> None:
-    """Keep the rows whose key stays, drop the rest, add the new ones (deletes flushed first)."""
-    wanted = {alias_key(a): a for a in aliases}
+async def _drop_aliases(session: AsyncSession, actor_id: int, aliases: list[str]) -> None:
+    """Delete the alias rows whose key is not among `aliases`; respell the ones that stay."""
+    wanted = {fold_name(a): a for a in aliases}
     existing = await repository.alias_rows(session, actor_id)
     await repository.delete_aliases(session, [r.id for r in existing if r.alias_key not in wanted])
-    kept = {r.alias_key: r for r in existing if r.alias_key in wanted}
-    for key, alias in wanted.items():
-        if key in kept:
-            kept[key].alias = alias
-        else:
-            session.add(ActorAlias(actor_id=actor_id, alias=alias, alias_key=key))
-    await session.flush()
+    for row in existing:
+        if row.alias_key in wanted:
+            row.alias = wanted[row.alias_key]
 
 
-async def update_actor(session: AsyncSession, actor_id: int, patch: ActorPatch) -> Actor:
+async def _add_aliases(session: AsyncSession, actor_id: int, aliases: list[str]) -> None:
+    """Insert the aliases the actor does not have yet."""
+    have = {r.alias_key for r in await repository.alias_rows(session, actor_id)}
+    session.add_all(
+        ActorAlias(actor_id=actor_id, alias=a) for a in aliases if fold_name(a) not in have
+    )
+
+
+async def update_actor(
+    session: AsyncSession, actor_id: int, patch: ActorPatch, *, if_match: IfMatch | None = None
+) -> Actor:
+    await require_current(
+        session, Actor, actor_id, "actor", if_match, lambda: represent_actor(session, actor_id)
+    )
     actor = await get_actor(session, actor_id)
     fields = patch.model_fields_set
     name = patch.name if patch.name is not None else actor.name
@@ -128,17 +155,29 @@ async def update_actor(session: AsyncSession, actor_id: int, patch: ActorPatch) 
     await _check_names_free(session, name, aliases, actor.id)
     if patch.parent_id is not None:
         await _check_parent(session, actor.id, patch.parent_id)
-    for field in ("name", "actor_type", "country_code", "parent_id", "affiliation", "description"):
-        if field in fields:
-            setattr(actor, field, getattr(patch, field))
-    await session.flush()
-    if [a.alias for a in actor.aliases] != aliases:
-        await _replace_aliases(session, actor.id, aliases)
+    new_aliases = [a.alias for a in actor.aliases] != aliases
+    async with unique_or_conflict(session, _race_detail(name, aliases)):
+        # Every folded name is held by one row at a time (actor_name_keys): aliases that go are
+        # deleted before the name changes (it may become one of them), new ones are added after
+        # (one may be the old name).
+        if new_aliases:
+            await _drop_aliases(session, actor.id, aliases)
+        for field in _FIELDS:
+            if field in fields:
+                setattr(actor, field, getattr(patch, field))
+        await session.flush()
+        if new_aliases:
+            await _add_aliases(session, actor.id, aliases)
     return await get_actor(session, actor.id)
 
 
-async def delete_actor(session: AsyncSession, actor_id: int) -> None:
+async def delete_actor(
+    session: AsyncSession, actor_id: int, *, if_match: IfMatch | None = None
+) -> None:
     """Delete an actor no event record mentions; its affiliates lose their parent."""
+    await require_current(
+        session, Actor, actor_id, "actor", if_match, lambda: represent_actor(session, actor_id)
+    )
     await get_actor(session, actor_id)
     usage = await repository.usage(session, actor_id)
     if usage:

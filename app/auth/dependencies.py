@@ -12,7 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import verify_key
-from app.core.db import get_session
+from app.core.db import get_session, get_write_session
 from app.core.errors import ProblemError
 from app.models import ApiKey
 
@@ -45,7 +45,8 @@ async def _key_from_request(
 
 async def require_write(
     request: Request,
-    session: Annotated[AsyncSession, Depends(get_session)],
+    # The write's own unit of work: no second transaction stays open beside it.
+    session: Annotated[AsyncSession, Depends(get_write_session, scope="function")],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
 ) -> ApiKey:
@@ -53,6 +54,23 @@ async def require_write(
     if not key.can_write:
         raise ProblemError(403, "forbidden", "this API key may read but not write")
     return key
+
+
+async def require_write_detached(
+    request: Request,
+    session: Annotated[AsyncSession, Depends(get_session)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header: Annotated[str | None, Depends(_header)],
+) -> ApiKey:
+    """A write key, checked on the read session: for a write that runs in its own
+    transaction (an import), which must not wait on the request's unit of work."""
+    key = await _key_from_request(request, session, bearer, header)
+    if not key.can_write:
+        raise ProblemError(403, "forbidden", "this API key may read but not write")
+    # Nothing of this transaction is needed any more: end it before the long work starts.
+    key_copy = ApiKey(id=key.id, name=key.name, prefix=key.prefix, can_write=key.can_write)
+    await session.rollback()
+    return key_copy
 
 
 async def require_read(
@@ -71,4 +89,5 @@ async def require_read(
 
 
 WriteKey = Annotated[ApiKey, Depends(require_write)]
+WriteKeyDetached = Annotated[ApiKey, Depends(require_write_detached)]
 ReadKey = Annotated[ApiKey | None, Depends(require_read)]

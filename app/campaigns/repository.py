@@ -10,11 +10,8 @@ from sqlalchemy import ColumnElement, Row, delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.core.names import fold_name
 from app.models import Actor, Campaign, Claim, Event, campaign_events
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.casefold().split())
 
 
 async def get(session: AsyncSession, campaign_id: int) -> Campaign | None:
@@ -28,7 +25,7 @@ async def get(session: AsyncSession, campaign_id: int) -> Campaign | None:
 
 
 async def name_taken(session: AsyncSession, name: str, exclude_id: int | None) -> bool:
-    stmt = select(Campaign.id).where(func.lower(Campaign.name) == name_key(name))
+    stmt = select(Campaign.id).where(Campaign.name_key == fold_name(name))
     if exclude_id is not None:
         stmt = stmt.where(Campaign.id != exclude_id)
     return (await session.execute(stmt.limit(1))).first() is not None
@@ -48,6 +45,17 @@ async def existing_event_ids(session: AsyncSession, event_ids: Sequence[int]) ->
         rows = await session.execute(select(Event.id).where(Event.id.in_(chunk)))
         found.update(rows.scalars())
     return found
+
+
+async def event_ids_of(session: AsyncSession, campaign_id: int) -> set[int]:
+    stmt = select(campaign_events.c.event_id).where(campaign_events.c.campaign_id == campaign_id)
+    return set((await session.execute(stmt)).scalars())
+
+
+async def existing_events(session: AsyncSession, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set((await session.execute(select(Event.id).where(Event.id.in_(ids)))).scalars())
 
 
 async def set_events(session: AsyncSession, campaign_id: int, event_ids: Sequence[int]) -> None:
@@ -93,7 +101,7 @@ class CampaignFilter:
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if self.q:
-            conds.append(func.lower(Campaign.name).contains(name_key(self.q), autoescape=True))
+            conds.append(Campaign.name_key.contains(fold_name(self.q), autoescape=True))
         if self.initiator_ids:
             conds.append(Campaign.initiator_actor_id.in_(list(self.initiator_ids)))
         if self.event_id is not None:

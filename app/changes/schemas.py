@@ -39,7 +39,14 @@ class ChangesQuery(BaseModel):
         max_length=64,
         description="ISO 8601 or Unix seconds; omitted: from the beginning (a full sync).",
     )
-    dataset: list[str] = Field(default_factory=list)
+    since_seq: int | None = Field(
+        None,
+        ge=0,
+        le=2**62,
+        description="`high_water_seq` of the last sync: every change committed after it. "
+        "Clock-free; prefer it to `since`.",
+    )
+    dataset: list[str] = Field(default_factory=list, max_length=50)
     view: Literal["full", "ids"] = Field(
         "full", description="full: each changed event as GET /v1/events/{id}; ids: keys only."
     )

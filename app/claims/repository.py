@@ -8,12 +8,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
-from app.models import Campaign, Claim, Document, Event, Source
+from app.models import Campaign, CasualtyFigure, Claim, Document, Event, Source
 
-# A claim is read with its source and relay.
-_READ_OPTIONS = (joinedload(Claim.source), joinedload(Claim.via_source))
+# A claim is read with its source, relay and the casualty figures it gives.
+_READ_OPTIONS = (
+    joinedload(Claim.source),
+    joinedload(Claim.via_source),
+    selectinload(Claim.casualties),
+)
 
 _ENTITIES: dict[str, Any] = {
     "event": Event,
@@ -39,6 +43,27 @@ async def get(session: AsyncSession, claim_id: int) -> Claim | None:
         .execution_options(populate_existing=True)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def lock(session: AsyncSession, claim_id: int) -> Claim | None:
+    """The claim, row-locked until commit (PostgreSQL; SQLite's writer holds the database)."""
+    stmt = (
+        select(Claim)
+        .where(Claim.id == claim_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def casualties_of(session: AsyncSession, claim_id: int) -> list[CasualtyFigure]:
+    stmt = (
+        select(CasualtyFigure)
+        .where(CasualtyFigure.claim_id == claim_id)
+        .order_by(CasualtyFigure.id)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def list_for_campaign(session: AsyncSession, campaign_id: int) -> list[Claim]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.core.rest import DbId, JsonObject, LongText, NameStr, PageQuery
 from app.core.schemas import StrictModel
+from app.events.schemas import ClaimCasualtyIn
 from app.models.vocab import ClaimGrade, ClaimKind, ClaimStance
 from app.sources.schemas import SourceRef
 
@@ -39,9 +40,17 @@ class ClaimCreate(StrictModel):
     attributes: JsonObject | None = Field(
         default=None, description="Structured specifics (target groups, shares)."
     )
+    casualties: list[ClaimCasualtyIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Casualty figures this claim gives (low/best/high, the source's words in "
+        "`qualifier`); they count for the claim's event, so event_id is needed.",
+    )
 
     @model_validator(mode="after")
     def _refs(self) -> Self:
+        if self.casualties and self.event_id is None:
+            raise ValueError("casualties belong to an event: give event_id")
         if self.event_id is None and self.campaign_id is None:
             raise ValueError("give event_id, campaign_id or both")
         if (self.source_id is None) == (self.source is None):
@@ -69,10 +78,17 @@ class ClaimPatch(StrictModel):
     claimed_on: dt.date | None = None
     disputes_claim_id: DbId | None = None
     attributes: JsonObject | None = None
+    casualties: list[ClaimCasualtyIn] | None = Field(
+        default=None,
+        max_length=100,
+        description="Replaces the claim's figures; a figure sent with its `id` keeps it.",
+    )
 
     @model_validator(mode="after")
     def _refs(self) -> Self:
         given = self.model_fields_set
+        if "casualties" in given and self.casualties is None:
+            raise ValueError("casualties cannot be null (send [] to remove them)")
         for field in ("source_id", "source", "kind", "stance", "assertion"):
             if field in given and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
@@ -81,6 +97,19 @@ class ClaimPatch(StrictModel):
         if self.via_source_id is not None and self.via_source is not None:
             raise ValueError("give at most one of via_source_id or via_source")
         return self
+
+
+class ClaimCasualtyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    outcome: str
+    casualty_group: str
+    actor_id: int | None
+    low: int | None = Field(validation_alias=AliasChoices("count_low", "low"))
+    best: int | None = Field(validation_alias=AliasChoices("count_best", "best"))
+    high: int | None = Field(validation_alias=AliasChoices("count_high", "high"))
+    qualifier: str | None
 
 
 class ClaimRead(BaseModel):
@@ -100,6 +129,8 @@ class ClaimRead(BaseModel):
     claimed_on: dt.date | None
     disputes_claim_id: int | None
     attributes: dict[str, Any] | None
+    casualties: list[ClaimCasualtyRead]
+    version: int
     created_at: dt.datetime
     updated_at: dt.datetime
 

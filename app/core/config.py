@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     default_page_size: int = 100
     max_page_size: int = 1000
     public_base_url: str | None = None
+    # When true, PUT/PATCH/DELETE without If-Match are refused (428): no blind overwrites.
+    require_if_match: bool = False
     echo_sql: bool = False
 
     @field_validator("database_url")

@@ -1,7 +1,19 @@
-"""Engine and session factory; one session and one transaction per request."""
+"""Engines and sessions. Reads and writes take different paths (see ARCHITECTURE.md).
+
+- A read session (`SessionDep`) lives for the request (until the response is sent); it never
+  writes and is rolled back at the end. Streamed exports read through sessions of their own.
+- A write session (`WriteSessionDep`) is a unit of work around the route function: it begins
+  before the route runs and commits after the route returns but before the response is sent,
+  so a 2xx means committed. Any exception rolls it back.
+- SQLite has one writer at a time: writes take an in-process lock, then `BEGIN IMMEDIATE` on a
+  dedicated connection (so a second process waits on the busy timeout instead of failing to
+  upgrade a read lock), with `synchronous=FULL`. A writer that cannot get in within the
+  timeout is a 503 with Retry-After, never a 500.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,29 +28,66 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import sync_database_url
+from app.core.errors import ServiceBusy
 from app.core.geo import register_sqlite_functions
+
+# How long a SQLite writer waits for the write lock (in process, then across processes).
+WRITE_WAIT_SECONDS = 30.0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(WRITE_WAIT_SECONDS * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_writer_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # A committed write survives a power cut, not only a killed process.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+    # The driver must not open transactions itself: the "begin" hook below does.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite connections get foreign keys, WAL and a busy timeout."""
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 10}
+        kwargs["connect_args"] = {"timeout": WRITE_WAIT_SECONDS}
+        kwargs.update(pool_size=20, max_overflow=20, pool_timeout=WRITE_WAIT_SECONDS)
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "connect", register_sqlite_functions)
+    return engine
+
+
+def make_write_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """SQLite: one connection that begins every transaction IMMEDIATE. Elsewhere: `make_engine`."""
+    if not url.startswith("sqlite"):
+        return make_engine(url, echo=echo)
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        connect_args={"timeout": WRITE_WAIT_SECONDS},
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=WRITE_WAIT_SECONDS,
+    )
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", _sqlite_writer_pragmas)
+    event.listen(engine.sync_engine, "connect", register_sqlite_functions)
+    event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
 
 
@@ -56,14 +105,48 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+class WriteGate:
+    """Who may write now: one writer at a time on SQLite, anyone on PostgreSQL."""
+
+    def __init__(self, single_writer: bool) -> None:
+        self._lock = asyncio.Lock() if single_writer else None
+
+    async def acquire(self) -> None:
+        if self._lock is None:
+            return
+        try:
+            await asyncio.wait_for(self._lock.acquire(), WRITE_WAIT_SECONDS)
+        except TimeoutError as exc:
+            raise ServiceBusy("too many writes are waiting; retry shortly") from exc
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session; the only place that commits."""
+    """The request's read session; open until the response is sent, rolled back then."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with factory() as session:
         try:
             yield session
-            if session.in_transaction():
-                await session.commit()
-        except BaseException:
+        finally:
+            # Reads never write: whatever the transaction holds is released, not committed.
             await session.rollback()
-            raise
+
+
+async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commits after the route returns and before the response is sent."""
+    gate: WriteGate = request.app.state.write_gate
+    factory: async_sessionmaker[AsyncSession] = request.app.state.write_sessionmaker
+    await gate.acquire()
+    try:
+        async with factory() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+    finally:
+        gate.release()

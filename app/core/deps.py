@@ -8,9 +8,11 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.db import get_session
+from app.core.db import get_session, get_write_session
 
+# Reads: lives until the response is sent. Writes: commits before it is sent (ARCHITECTURE.md).
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]
 
 
 def get_settings(request: Request) -> Settings:

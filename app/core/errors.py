@@ -10,7 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("conflictdb")
@@ -47,6 +49,7 @@ class ProblemError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -54,6 +57,8 @@ class ProblemError(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers
+        # Members beyond RFC 9457's (a 412's current_version and current_etag).
+        self.extra = extra
 
 
 class NotFound(ProblemError):
@@ -78,6 +83,37 @@ class Invalid(ProblemError):
         )
 
 
+class PreconditionFailed(ProblemError):
+    """If-Match named another version: nothing was written; the body says what is current."""
+
+    def __init__(self, what: str, current_etag: str, current_version: int | None) -> None:
+        super().__init__(
+            412,
+            "precondition_failed",
+            f"the {what} changed since the ETag given in If-Match; "
+            "read it again and retry with its current ETag",
+            headers={"ETag": current_etag},
+            extra={"current_etag": current_etag, "current_version": current_version},
+        )
+
+
+class PreconditionRequired(ProblemError):
+    def __init__(self) -> None:
+        super().__init__(
+            428,
+            "precondition_required",
+            "this server requires If-Match on PUT, PATCH and DELETE: "
+            "send the ETag of the version you read",
+        )
+
+
+class ServiceBusy(ProblemError):
+    """The database could not take the write in time: retry, nothing was written."""
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__(503, "busy", detail, headers={"Retry-After": str(retry_after)})
+
+
 class BadRequest(ProblemError):
     def __init__(self, detail: str, code: str = "bad_request") -> None:
         super().__init__(400, code, detail)
@@ -91,6 +127,7 @@ def problem_response(
     *,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -102,6 +139,8 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = errors
+    if extra:
+        body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -113,10 +152,30 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    412: "precondition_failed",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
 }
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    """A lock or deadlock the client may simply retry (SQLite busy, PostgreSQL deadlock)."""
+    text = str(exc.orig).lower()
+    return any(
+        marker in text
+        for marker in ("database is locked", "deadlock detected", "could not serialize")
+    )
+
+
+def _busy(request: Request) -> JSONResponse:
+    return problem_response(
+        request,
+        503,
+        "busy",
+        "the database is busy with other writes; nothing was written, retry shortly",
+        headers={"Retry-After": "1"},
+    )
 
 
 def _jsonable_loc(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
@@ -131,7 +190,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(
-            request, exc.status, exc.code, exc.detail, errors=exc.errors, headers=exc.headers
+            request,
+            exc.status,
+            exc.code,
+            exc.detail,
+            errors=exc.errors,
+            headers=exc.headers,
+            extra=exc.extra,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -168,6 +233,23 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         return problem_response(
             request, 409, "constraint_violation", "the write breaks a database constraint"
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        if is_transient(exc):
+            return _busy(request)
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "internal_error", "an unexpected error occurred")
+
+    @app.exception_handler(SATimeoutError)
+    async def _pool_timeout(request: Request, exc: SATimeoutError) -> JSONResponse:
+        return _busy(request)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        return problem_response(
+            request, 409, "conflict", "the record was changed or deleted by another write"
         )
 
     @app.exception_handler(Exception)

@@ -1,17 +1,78 @@
-"""Weak ETags on GET JSON responses under /v1, and 304 Not Modified on If-None-Match.
+"""ETags: strong ones for single resources (set by their routes from the representation, and
+checked against If-Match by the services), weak ones on other GET JSON responses under /v1,
+and 304 Not Modified on If-None-Match.
 
-A pure ASGI middleware: it buffers only complete JSON bodies (a response with a Content-Length),
-hashes them, and answers 304 when the client already holds that version. Streamed exports pass
-through untouched, so their memory stays flat.
+The middleware is pure ASGI: it buffers only complete JSON bodies (a response with a
+Content-Length) that carry no ETag yet, hashes them, and answers 304 when the client already
+holds that version. Streamed exports pass through untouched, so their memory stays flat.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+import orjson
+from fastapi import Depends, Header, Request
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import BadRequest, PreconditionFailed, PreconditionRequired
+
+
+def etag_of(representation: Any) -> str:
+    """The strong ETag of a resource's JSON representation (keys sorted: order-independent)."""
+    body = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+@dataclass(frozen=True)
+class IfMatch:
+    """The If-Match precondition of a write: `*` (any current version) or a list of ETags."""
+
+    any: bool
+    tags: tuple[str, ...]
+
+    def check(self, what: str, current_etag: str, current_version: int | None) -> None:
+        """Raise 412 unless the current representation is one the client named."""
+        if self.any or current_etag in self.tags:
+            return
+        raise PreconditionFailed(what, current_etag, current_version)
+
+
+def parse_if_match(raw: str) -> IfMatch:
+    raw = raw.strip()
+    if raw == "*":
+        return IfMatch(any=True, tags=())
+    tags = tuple(t.strip() for t in raw.split(",") if t.strip())
+    if not tags or len(tags) > 50 or any(len(t) > 200 for t in tags):
+        raise BadRequest("If-Match must be * or a list of ETags", code="invalid_if_match")
+    # Strong comparison (RFC 9110 13.1.1): a weak tag never matches.
+    return IfMatch(any=False, tags=tuple(t for t in tags if not t.startswith("W/")))
+
+
+async def if_match_header(
+    request: Request,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=4000,
+            description="Write only if the resource's current ETag is one of these (or `*`); "
+            "a mismatch is a 412 carrying the current version.",
+        ),
+    ] = None,
+) -> IfMatch | None:
+    """The write's precondition; required (428 without it) when the settings say so."""
+    if if_match is None:
+        if request.app.state.settings.require_if_match:
+            raise PreconditionRequired()
+        return None
+    return parse_if_match(if_match)
+
+
+IfMatchDep = Annotated[IfMatch | None, Depends(if_match_header)]
 
 _JSON_TYPES = (b"application/json", b"application/geo+json")
 
@@ -41,11 +102,30 @@ class ETagMiddleware:
         start: dict[str, Any] | None = None
         chunks: list[bytes] = []
         buffering = False
+        not_modified = False
 
         async def wrapped(message: Message) -> None:
-            nonlocal start, buffering
+            nonlocal start, buffering, not_modified
+            if not_modified:
+                # The route set its own ETag and the client holds it: the body is not sent.
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             if message["type"] == "http.response.start":
                 headers = Headers(raw=message["headers"])
+                own_etag = headers.get("etag")
+                if (
+                    own_etag
+                    and if_none_match
+                    and message["status"] == 200
+                    and _matches(if_none_match, own_etag)
+                ):
+                    kept = MutableHeaders(raw=list(message["headers"]))
+                    for name in ("content-length", "content-type"):
+                        del kept[name]
+                    not_modified = True
+                    await send({**message, "status": 304, "headers": kept.raw})
+                    return
                 content_type = headers.get("content-type", "").encode()
                 buffering = (
                     message["status"] == 200

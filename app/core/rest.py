@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from app.core.errors import BadRequest, Problem
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.schemas import StrictModel
+from app.core.schemas import no_nul as no_nul
 
 # Ids are 32-bit integers on PostgreSQL; a larger number can only be a miss, never a row.
 MAX_ID = 2_147_483_647
@@ -19,13 +20,6 @@ DEFAULT_PAGE_SIZE = 100
 
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 rather than a 500.
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    return value
 
 
 def _single_spaced(value: str) -> str:
@@ -154,12 +148,15 @@ def keyset_page(
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the problem+json errors a route documents."""
     descriptions = {
-        400: "Bad request (e.g. `invalid_cursor`)",
+        400: "Bad request (e.g. `invalid_cursor`, `invalid_if_match`)",
         401: "Missing or invalid API key (`missing_api_key`, `invalid_api_key`)",
         403: "The API key may not write (`forbidden`)",
         404: "No such record (`not_found`)",
         409: "Conflicts with stored data (`duplicate`, `in_use`)",
+        412: "If-Match names another version (`precondition_failed`; the body carries "
+        "`current_version` and `current_etag`)",
         422: "Invalid input: `errors` lists each field and why (`validation_error`)",
+        428: "This server requires If-Match on writes (`precondition_required`)",
     }
     return {s: {"model": Problem, "description": descriptions[s]} for s in statuses}
 

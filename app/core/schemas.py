@@ -5,10 +5,29 @@ from __future__ import annotations
 from typing import Annotated, Self
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-Text = Annotated[str, StringConstraints(max_length=20000)]
+
+def no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 rather than a 500.
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(no_nul),
+]
+Text = Annotated[str, StringConstraints(max_length=20000), AfterValidator(no_nul)]
 Count = Annotated[int, Field(ge=0, le=100_000_000)]
 
 

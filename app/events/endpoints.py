@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -10,21 +9,13 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import ReadKey, WriteKey
-from app.core.deps import SessionDep, SettingsDep
+from app.core.deps import SessionDep, SettingsDep, WriteSessionDep
 from app.core.errors import NotFound, Problem, ProblemError
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.etag import IfMatchDep
 from app.core.responses import json_response
-from app.core.rest import PathId
-from app.events import history, repository, service
-from app.events.listing import load_event_dicts
-from app.events.queries import (
-    EventFilters,
-    QueryContext,
-    conditions,
-    cursor_payload,
-    keyset_page,
-    ordered,
-)
+from app.core.rest import PathId, problems
+from app.events import history, reads, repository, service
+from app.events.queries import EventFilters, QueryContext
 from app.events.schemas import (
     EventCreate,
     EventPage,
@@ -32,16 +23,7 @@ from app.events.schemas import (
     EventRead,
     EventRevisionRead,
 )
-from app.events.serialize import event_dict
-from app.exports.acled_pg import (
-    SET_BASED_FROM_ROWS,
-    at_least,
-    copy_csv,
-    inner_columns,
-    join_lists,
-)
-from app.exports.rows import export_columns, stream_export_rows
-from app.exports.stream import MEDIA_TYPES, csv_head, export_stream, negotiate, prefixed
+from app.exports.stream import negotiate
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -51,6 +33,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No such event"},
     409: {"model": Problem, "description": "An event with this natural key exists"},
 }
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, **problems(400, 412, 428)}
 
 
 def _next_url(request: Request, cursor: str) -> str:
@@ -98,67 +81,26 @@ async def list_events(
             "application/x-ndjson; or pass format=",
         )
     ctx: QueryContext = request.app.state.query_context
-    cursor = decode_cursor(settings.cursor_secret, filters.cursor) if filters.cursor else None
-    where = conditions(filters, ctx)
-    if fmt != "json":
-        if "sort" not in filters.model_fields_set and cursor is None:
-            # An export without sort= comes in id order: the order the database reads fastest.
-            filters = filters.model_copy(update={"sort": "id"})
-        return await _export(request, filters, fmt, where, cursor, ctx)
-    rows = await repository.page_ids(session, keyset_page(filters, where, cursor, ctx))
-    has_more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
-    items = await load_event_dicts(session, [r[1] for r in rows], filters.fields)
-    if filters.sort == "distance" and (not filters.fields or "distance_km" in filters.fields):
-        for item, row in zip(items, rows, strict=True):
-            item["distance_km"] = row[0]
-    body: dict[str, Any] = {"items": items, "next_cursor": None, "next_url": None}
-    headers: dict[str, str] = {"Vary": "Accept"}
-    if has_more:
-        token = encode_cursor(settings.cursor_secret, cursor_payload(filters, rows[-1]))
-        body["next_cursor"] = token
-        body["next_url"] = _next_url(request, token)
-        headers["Link"] = f'<{body["next_url"]}>; rel="next"'
-    body["total"] = await repository.count(session, where) if filters.total else None
-    return json_response(body, headers=headers)
-
-
-async def _export(
-    request: Request,
-    filters: EventFilters,
-    fmt: str,
-    where: list[Any],
-    cursor: dict[str, Any] | None,
-    ctx: QueryContext,
-) -> Response:
-    """Stream every matching event (or `limit` of them) in the list's order."""
-    sessionmaker = request.app.state.sessionmaker
-    body: AsyncIterator[bytes]
-    if fmt == "csv" and filters.shape == "acled" and ctx.dialect == "postgresql":
-        # PostgreSQL writes ACLED's CSV itself (COPY): the export runs at the database's speed.
-        # A large export in id order joins each list aggregated once; others look them up.
-        set_based = (
-            filters.sort == "id"
-            and "limit" not in filters.model_fields_set
-            and await at_least(sessionmaker, where, SET_BASED_FROM_ROWS)
-        )
-        stmt = ordered(filters, where, cursor, ctx, *inner_columns(set_based), details=True)
-        if set_based:
-            stmt = join_lists(stmt)
-        if "limit" in filters.model_fields_set:
-            stmt = stmt.limit(filters.limit)
-        body = prefixed(csv_head("acled", filters.hxl), copy_csv(sessionmaker, stmt))
-    else:
-        stmt = ordered(filters, where, cursor, ctx, *export_columns(ctx.dialect), details=True)
-        if "limit" in filters.model_fields_set:
-            stmt = stmt.limit(filters.limit)
-        body = export_stream(
-            fmt, stream_export_rows(sessionmaker, stmt), filters.shape, filters.hxl
-        )
     headers = {"Vary": "Accept"}
-    if fmt == "csv":
-        headers["Content-Disposition"] = f'attachment; filename="events-{filters.shape}.csv"'
-    return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+    if fmt != "json":
+        out = await reads.export(
+            request.app.state.sessionmaker, filters, fmt, ctx, settings.cursor_secret
+        )
+        if out.filename is not None:
+            headers["Content-Disposition"] = f'attachment; filename="{out.filename}"'
+        return StreamingResponse(out.body, media_type=out.media_type, headers=headers)
+    page = await reads.list_page(session, filters, ctx, settings.cursor_secret)
+    next_url = None
+    if page.next_cursor is not None:
+        next_url = _next_url(request, page.next_cursor)
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    body = {
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "next_url": next_url,
+        "total": page.total,
+    }
+    return json_response(body, headers=headers)
 
 
 @router.post(
@@ -169,63 +111,74 @@ async def _export(
     responses=ERRORS,
 )
 async def create_event(
-    data: EventCreate, session: SessionDep, key: WriteKey, response: Response
+    data: EventCreate, session: WriteSessionDep, key: WriteKey, response: Response
 ) -> Any:
     event = await service.create_event(session, data, api_key_id=key.id)
-    full = await repository.get_event_full(session, event.id)
-    assert full is not None
+    body, etag = await service.get_event(session, event.id)
     response.headers["Location"] = f"/v1/events/{event.id}"
-    return event_dict(full)
+    response.headers["ETag"] = etag
+    return body
 
 
 @router.get("/{event_id}", summary="One event, nested", response_model=EventRead, responses=ERRORS)
-async def get_event(event_id: PathId, session: SessionDep, _key: ReadKey) -> Any:
-    event = await repository.get_event_full(session, event_id)
-    if event is None:
-        raise NotFound("event", event_id)
-    return event_dict(event)
+async def get_event(
+    event_id: PathId, response: Response, session: SessionDep, _key: ReadKey
+) -> Any:
+    body, etag = await service.get_event(session, event_id)
+    response.headers["ETag"] = etag
+    return body
 
 
 @router.put(
     "/{event_id}",
-    summary="Replace an event's content (same natural key)",
+    summary="Replace an event's content (same natural key; If-Match: the ETag you read)",
     response_model=EventRead,
-    responses=ERRORS,
+    responses=WRITE_ERRORS,
 )
 async def replace_event(
-    event_id: PathId, data: EventCreate, session: SessionDep, key: WriteKey
+    event_id: PathId,
+    data: EventCreate,
+    response: Response,
+    session: WriteSessionDep,
+    key: WriteKey,
+    if_match: IfMatchDep,
 ) -> Any:
-    event = await repository.get_event_for_update(session, event_id)
-    if event is None:
-        raise NotFound("event", event_id)
-    await service.replace_event(session, event, data, api_key_id=key.id)
-    session.expunge(event)
-    full = await repository.get_event_full(session, event_id)
-    assert full is not None
-    return event_dict(full)
+    await service.replace_event(session, event_id, data, if_match=if_match, api_key_id=key.id)
+    body, etag = await service.get_event(session, event_id)
+    response.headers["ETag"] = etag
+    return body
 
 
 @router.patch(
-    "/{event_id}", summary="Change some fields", response_model=EventRead, responses=ERRORS
+    "/{event_id}",
+    summary="Change some fields (If-Match: the ETag you read)",
+    response_model=EventRead,
+    responses=WRITE_ERRORS,
 )
 async def patch_event(
-    event_id: PathId, data: EventPatch, session: SessionDep, key: WriteKey
+    event_id: PathId,
+    data: EventPatch,
+    response: Response,
+    session: WriteSessionDep,
+    key: WriteKey,
+    if_match: IfMatchDep,
 ) -> Any:
-    event = await service.patch_event(session, event_id, data, api_key_id=key.id)
-    session.expunge(event)
-    full = await repository.get_event_full(session, event_id)
-    assert full is not None
-    return event_dict(full)
+    await service.patch_event(session, event_id, data, if_match=if_match, api_key_id=key.id)
+    body, etag = await service.get_event(session, event_id)
+    response.headers["ETag"] = etag
+    return body
 
 
 @router.delete(
     "/{event_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete an event",
-    responses=ERRORS,
+    summary="Delete an event (If-Match: the ETag you read)",
+    responses=WRITE_ERRORS,
 )
-async def delete_event(event_id: PathId, session: SessionDep, key: WriteKey) -> Response:
-    await service.delete_event(session, event_id, api_key_id=key.id)
+async def delete_event(
+    event_id: PathId, session: WriteSessionDep, key: WriteKey, if_match: IfMatchDep
+) -> Response:
+    await service.delete_event(session, event_id, if_match=if_match, api_key_id=key.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,32 +1,114 @@
-"""Traceability: a revision per API change (who, when, what it became); tombstones on delete."""
+"""Traceability: versions, revisions, tombstones and the change sequence, in one place.
+
+Every write that changes an event, or anything it owns (claims, figures, actor links, territory,
+materiel, airspace, tags, campaign links), ends with `record_change` for each event it touched,
+after every row lock it takes. Within one transaction an event's version rises exactly once,
+however many of its parts changed; the revision of that version holds the event as committed.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events import repository
 from app.events.serialize import event_dict
-from app.models import Event, EventRevision, EventTombstone
+from app.models import ChangeCounter, Event, EventRevision, EventTombstone
 from app.models.base import utcnow
 
+_SEQ = "conflictdb.change_seq"
+_BUMPED = "conflictdb.bumped"
 
-async def record_revision(
+
+def _tx_cache(session: AsyncSession, key: str) -> dict[int, EventRevision] | None:
+    """Per-transaction memo in session.info, forgotten when the transaction changes."""
+    tx = session.sync_session.get_transaction()
+    entry = session.info.get(key)
+    if entry is None or entry[0] is not tx:
+        return None
+    cache: dict[int, EventRevision] = entry[1]
+    return cache
+
+
+async def change_seq(session: AsyncSession) -> int:
+    """A position in the change feed for what this transaction writes now.
+
+    PostgreSQL: the transaction's id (the same for all it writes). The feed serves only
+    positions below the oldest transaction still running, so a change is served once it and
+    every change before it have ended, whatever the commit order (app/changes/service.py).
+    SQLite: a counter, bumped at each call; one writer at a time makes its order the commit
+    order, and a savepoint rolled back takes its bump with it.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        bump = sqlite_insert(ChangeCounter).values(id=1, value=1)
+        bump = bump.on_conflict_do_update(
+            index_elements=[ChangeCounter.id], set_={"value": ChangeCounter.value + 1}
+        )
+        result = await session.execute(bump.returning(ChangeCounter.value))
+        return int(result.scalar_one())
+    tx = session.sync_session.get_transaction()
+    entry = session.info.get(_SEQ)
+    if entry is not None and entry[0] is tx:
+        return int(entry[1])
+    seq = int(
+        (await session.execute(text("SELECT pg_current_xact_id()::text::bigint"))).scalar_one()
+    )
+    session.info[_SEQ] = (tx, seq)
+    return seq
+
+
+async def lock_events(session: AsyncSession, event_ids: Iterable[int]) -> set[int]:
+    """Row-lock these events until commit (PostgreSQL), in id order; returns those that exist.
+
+    SQLite needs no row lock: a write transaction there holds the database's write lock from
+    its first statement (BEGIN IMMEDIATE).
+    """
+    ids = sorted(set(event_ids))
+    if not ids:
+        return set()
+    stmt = select(Event.id).where(Event.id.in_(ids)).order_by(Event.id).with_for_update()
+    return set((await session.execute(stmt)).scalars())
+
+
+async def record_change(
     session: AsyncSession, event_id: int, operation: str, api_key_id: int | None
 ) -> EventRevision:
-    """Snapshot the event as it now stands (flushes first so the snapshot is current)."""
+    """The event's version rises by one (once per transaction), its revision records it.
+
+    `create` keeps version 1. Flushes first, so the snapshot is the event as it now stands.
+    """
     await session.flush()
+    tx = session.sync_session.get_transaction()
+    bumped = _tx_cache(session, _BUMPED)
+    if bumped is None:
+        bumped = {}
+        session.info[_BUMPED] = (tx, bumped)
+    seq = await change_seq(session)
+    revision = bumped.get(event_id)
+    if revision is not None and revision not in session:
+        revision = None  # its savepoint was rolled back
+    if revision is None:
+        values: dict[str, object] = {"updated_at": utcnow(), "change_seq": seq}
+        if operation != "create":
+            values["version"] = Event.version + 1
+        await session.execute(update(Event).where(Event.id == event_id).values(**values))
     full = await repository.get_event_full(session, event_id, populate_existing=True)
     assert full is not None
-    revision = EventRevision(
-        event_id=event_id,
-        version=full.version,
-        operation=operation,
-        api_key_id=api_key_id,
-        snapshot=event_dict(full),
-        changed_at=utcnow(),
-    )
-    session.add(revision)
+    if revision is None:
+        revision = EventRevision(
+            event_id=event_id,
+            version=full.version,
+            operation=operation,
+            api_key_id=api_key_id,
+            changed_at=full.updated_at,
+        )
+        session.add(revision)
+        bumped[event_id] = revision
+    revision.snapshot = event_dict(full)
     await session.flush()
     return revision
 
@@ -37,6 +119,8 @@ async def record_deletion(
     """The tombstone a syncing client reads, and a last revision with the deleted content."""
     full = await repository.get_event_full(session, event.id)
     snapshot = event_dict(full) if full is not None else None
+    seq = await change_seq(session)
+    now = utcnow()
     session.add(
         EventRevision(
             event_id=event.id,
@@ -44,26 +128,16 @@ async def record_deletion(
             operation="delete",
             api_key_id=api_key_id,
             snapshot=snapshot,
-            changed_at=utcnow(),
+            changed_at=now,
         )
     )
-    existing = (
-        await session.execute(
-            select(EventTombstone).where(
-                EventTombstone.dataset == event.dataset,
-                EventTombstone.external_id == event.external_id,
-            )
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        existing.event_id, existing.deleted_at, existing.reason = event.id, utcnow(), reason
-        return existing
     tombstone = EventTombstone(
         event_id=event.id,
         dataset=event.dataset,
         external_id=event.external_id,
-        deleted_at=utcnow(),
+        deleted_at=now,
         reason=reason,
+        change_seq=seq,
     )
     session.add(tombstone)
     return tombstone

@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.actors.repository import ids_matching_name_or_alias_stmt
 from app.core.errors import BadRequest
 from app.core.geo import parse_bbox, parse_polygon
+from app.core.names import fold_name
 from app.core.rest import MAX_ID, DbId, no_nul
 from app.events.search import text_condition
 from app.events.serialize import EVENT_FIELDS
@@ -304,9 +305,7 @@ def conditions(
         claims = select(Claim.event_id).where(Claim.event_id.is_not(None))
         if f.source:
             ids, names = _split_ids(f.source)
-            by_name = select(Source.id).where(
-                func.lower(Source.name).in_([n.casefold() for n in names])
-            )
+            by_name = select(Source.id).where(Source.name_key.in_([fold_name(n) for n in names]))
             claims = claims.where(
                 or_(
                     Claim.source_id.in_(ids),

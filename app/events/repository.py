@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.core.names import fold_name
 from app.models import (
     AirspaceViolation,
     Campaign,
@@ -106,8 +107,8 @@ async def campaigns_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Ca
 async def campaigns_by_names(session: AsyncSession, names: Sequence[str]) -> list[Campaign]:
     if not names:
         return []
-    keys = [n.casefold() for n in names]
-    stmt = select(Campaign).where(func.lower(Campaign.name).in_(keys))
+    keys = [fold_name(n) for n in names]
+    stmt = select(Campaign).where(Campaign.name_key.in_(keys))
     return list((await session.execute(stmt)).scalars())
 
 

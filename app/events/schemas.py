@@ -100,6 +100,9 @@ class PlaceInline(StrictModel):
 class ClaimIn(StrictModel):
     """Who said what about this event. `ref` lets figures in the same request point at it."""
 
+    id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The stored record's id, to keep it (PUT)."
+    )
     ref: Name | None = Field(default=None, description="Local name used by claim_ref fields.")
     source_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     source: Name | None = Field(default=None, description="Name of an existing source.")
@@ -126,6 +129,9 @@ class ClaimIn(StrictModel):
 
 
 class CasualtyIn(_Counted):
+    id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The stored record's id, to keep it (PUT)."
+    )
     claim_ref: Name | None = None
     claim_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     outcome: CasualtyOutcome = "killed"
@@ -134,7 +140,29 @@ class CasualtyIn(_Counted):
     actor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
+class ClaimCasualtyIn(_Counted):
+    """A casualty figure as one claim gives it (POST/PATCH /v1/claims): low/best/high and the
+    source's own words in `qualifier`. It counts for the claim's event."""
+
+    id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The stored figure's id, to keep it (PATCH)."
+    )
+    outcome: CasualtyOutcome = "killed"
+    casualty_group: CasualtyGroup = "unknown"
+    actor: Name | None = None
+    actor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+    @model_validator(mode="after")
+    def _one_actor(self) -> Self:
+        if self.actor is not None and self.actor_id is not None:
+            raise ValueError("give at most one of actor_id or actor")
+        return self
+
+
 class TerritoryChangeIn(_Counted):
+    id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The stored record's id, to keep it (PUT)."
+    )
     claim_ref: Name | None = None
     claim_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     place_id: int | None = Field(default=None, ge=1, le=MAX_ID)
@@ -153,6 +181,9 @@ class TerritoryChangeIn(_Counted):
 
 
 class MaterielLossIn(_Counted):
+    id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The stored record's id, to keep it (PUT)."
+    )
     claim_ref: Name | None = None
     claim_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     owner: Name | None = None
@@ -162,6 +193,9 @@ class MaterielLossIn(_Counted):
 
 
 class AirspaceViolationIn(_Counted):
+    id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The stored record's id, to keep it (PUT)."
+    )
     claim_ref: Name | None = None
     claim_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     violating_actor: Name | None = None
@@ -231,7 +265,7 @@ class EventPatch(StrictModel):
     fatalities_high: Count | None = None
     tags: list[Name] | None = Field(default=None, max_length=100)
     actors: list[ActorLink] | None = Field(default=None, max_length=200)
-    campaign_ids: list[int] | None = Field(default=None, max_length=50)
+    campaign_ids: list[DbId] | None = Field(default=None, max_length=50)
 
 
 # ---- read side ----

@@ -1,18 +1,33 @@
-"""Event use cases: create, replace, patch, delete. Flushes, never commits."""
+"""Event use cases: create, replace, patch, delete. Flushes, never commits.
+
+Each write locks the event first (`_locked`: a row lock on PostgreSQL; SQLite's writer holds
+the database), checks If-Match against the event as it now is, changes it, and ends with
+`history.record_change`, which raises the version once and records the revision.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors.repository import find_by_name_or_alias
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.etag import IfMatch, etag_of
+from app.core.names import fold_name
 from app.core.schemas import check_bounds
-from app.events import repository
-from app.events.history import record_deletion, record_revision
-from app.events.schemas import ActorLink, ClaimIn, EventCreate, EventPatch
+from app.events import history, repository
+from app.events.schemas import (
+    ActorLink,
+    CasualtyIn,
+    ClaimCasualtyIn,
+    ClaimIn,
+    EventCreate,
+    EventPatch,
+)
+from app.events.serialize import event_dict
 from app.models import (
     Actor,
     AirspaceViolation,
@@ -50,7 +65,7 @@ class _Resolver:
             return found
         if name is None:
             return None
-        key = name.casefold()
+        key = fold_name(name)
         if key not in self.actors:
             hit = await find_by_name_or_alias(self.session, name)
             if hit is None:
@@ -66,13 +81,20 @@ class _Resolver:
             return found
         if name is None:
             return None
-        key = name.casefold()
+        key = fold_name(name)
         if key not in self.sources:
             hit = await find_source_by_name(self.session, name)
             if hit is None:
                 raise Invalid(loc, f"no source is named {name!r}")
             self.sources[key] = hit
         return self.sources[key]
+
+
+async def resolve_actor(
+    session: AsyncSession, actor_id: int | None, name: str | None, loc: Loc
+) -> Actor | None:
+    """An actor by id, or by its name or any alias; a miss is a 422 at `loc`."""
+    return await _Resolver(session).actor(actor_id, name, loc)
 
 
 async def _sub_event_type(session: AsyncSession, code: str, loc: Loc) -> SubEventType:
@@ -82,8 +104,30 @@ async def _sub_event_type(session: AsyncSession, code: str, loc: Loc) -> SubEven
     return found
 
 
+async def get_event(session: AsyncSession, event_id: int) -> tuple[dict[str, Any], str]:
+    """An event as GET returns it, with its strong ETag."""
+    full = await repository.get_event_full(session, event_id, populate_existing=True)
+    if full is None:
+        raise NotFound("event", event_id)
+    body = event_dict(full)
+    return body, etag_of(body)
+
+
+async def _locked(session: AsyncSession, event_id: int, if_match: IfMatch | None) -> None:
+    """Lock the event for this transaction; 404 if it is gone, 412 if If-Match names another."""
+    if event_id not in await history.lock_events(session, [event_id]):
+        raise NotFound("event", event_id)
+    if if_match is not None and not if_match.any:
+        body, etag = await get_event(session, event_id)
+        if_match.check("event", etag, body["version"])
+
+
 async def create_event(
-    session: AsyncSession, data: EventCreate, *, api_key_id: int | None = None
+    session: AsyncSession,
+    data: EventCreate,
+    *,
+    api_key_id: int | None = None,
+    operation: str = "create",
 ) -> Event:
     """Create an event with everything it carries; a duplicate natural key is a 409."""
     external_id = data.external_id or uuid.uuid4().hex[:16]
@@ -95,31 +139,41 @@ async def create_event(
     event.materiel_losses, event.airspace_violations, event.campaigns = [], [], []
     await _apply(session, event, data)
     session.add(event)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        # A concurrent create of the same natural key committed first.
+        raise Conflict(
+            f"event {data.dataset}/{external_id} already exists", code="duplicate"
+        ) from exc
     await _apply_children(session, event, data)
-    await record_revision(session, event.id, "create", api_key_id)
+    await history.record_change(session, event.id, operation, api_key_id)
     return event
 
 
 async def replace_event(
-    session: AsyncSession, event: Event, data: EventCreate, *, api_key_id: int | None = None
+    session: AsyncSession,
+    event_id: int,
+    data: EventCreate,
+    *,
+    if_match: IfMatch | None = None,
+    api_key_id: int | None = None,
+    operation: str = "update",
 ) -> Event:
-    """Replace an event's content with `data` (PUT); its id and natural key stay."""
+    """Replace an event's content with `data` (PUT); its id and natural key stay.
+
+    Child records that stay keep their ids: matched by the `id` the client sends back, else
+    by identical content; those not sent are deleted.
+    """
+    await _locked(session, event_id, if_match)
+    event = await repository.get_event_for_update(session, event_id)
+    assert event is not None
     if (data.dataset, data.external_id or event.external_id) != (event.dataset, event.external_id):
         raise Invalid(["external_id"], "the natural key (dataset, external_id) cannot change")
     await _apply(session, event, data)
-    event.actors.clear()
-    event.tags.clear()
-    event.casualties.clear()
-    event.territory_changes.clear()
-    event.materiel_losses.clear()
-    event.airspace_violations.clear()
-    event.claims.clear()
-    event.campaigns.clear()
-    await session.flush()
     await _apply_children(session, event, data)
-    event.version += 1
-    await record_revision(session, event.id, "update", api_key_id)
+    await history.record_change(session, event.id, operation, api_key_id)
     return event
 
 
@@ -149,9 +203,118 @@ async def _apply(session: AsyncSession, event: Event, data: EventCreate) -> None
         event.place_id = None
 
 
+T = TypeVar("T", Claim, CasualtyFigure, TerritoryChange, MaterielLoss, AirspaceViolation)
+
+CLAIM_FIELDS = (
+    "source_id",
+    "via_source_id",
+    "document_id",
+    "kind",
+    "stance",
+    "grade",
+    "assertion",
+    "quote",
+    "claimed_on",
+    "disputes_claim_id",
+    "attributes",
+)
+CASUALTY_FIELDS = (
+    "claim_id",
+    "outcome",
+    "casualty_group",
+    "actor_id",
+    "count_low",
+    "count_best",
+    "count_high",
+    "qualifier",
+)
+_TERRITORY_FIELDS = (
+    "claim_id",
+    "place_id",
+    "place_kind",
+    "gained_by_actor_id",
+    "lost_by_actor_id",
+    "count_low",
+    "count_best",
+    "count_high",
+    "qualifier",
+)
+_MATERIEL_FIELDS = (
+    "claim_id",
+    "owner_actor_id",
+    "item",
+    "outcome",
+    "quantity_low",
+    "quantity_best",
+    "quantity_high",
+    "qualifier",
+)
+_AIRSPACE_FIELDS = (
+    "claim_id",
+    "violating_actor_id",
+    "violated_country_code",
+    "count_low",
+    "count_best",
+    "count_high",
+    "qualifier",
+)
+
+
+def _values(row: Any, fields: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(getattr(row, f) for f in fields)
+
+
+def sync_rows(
+    stored: list[T],
+    wanted: list[tuple[int | None, T]],
+    fields: tuple[str, ...],
+    loc: Loc,
+    *,
+    match_on: tuple[str, ...] | None = None,
+) -> list[T]:
+    """Make `stored` hold `wanted`, keeping the row (and id) of every record that stays.
+
+    A wanted record is the stored one whose id the client sent back, else an unclaimed stored
+    one with the same content (`match_on` fields), else new. Stored rows left over are removed
+    (the relationship's delete-orphan deletes them). Returns the rows in the wanted order.
+    """
+    key_fields = match_on or fields
+    free = {row.id: row for row in stored}
+    chosen: list[T | None] = [None] * len(wanted)
+    for i, (wanted_id, _new) in enumerate(wanted):
+        if wanted_id is not None:
+            row = free.pop(wanted_id, None)
+            if row is None:
+                raise Invalid([*loc, i, "id"], f"{wanted_id} is not one of this event's records")
+            chosen[i] = row
+    for i, (wanted_id, new) in enumerate(wanted):
+        if wanted_id is None:
+            key = _values(new, key_fields)
+            row = next((r for r in free.values() if _values(r, key_fields) == key), None)
+            if row is not None:
+                del free[row.id]
+                chosen[i] = row
+    result: list[T] = []
+    for i, (_id, new) in enumerate(wanted):
+        row = chosen[i]
+        if row is None:
+            result.append(new)
+            continue
+        if _values(row, fields) != _values(new, fields):
+            for f in fields:
+                if getattr(row, f) != getattr(new, f):
+                    setattr(row, f, getattr(new, f))
+            if isinstance(row, Claim):
+                row.version += 1
+        result.append(row)
+    stored[:] = result
+    return result
+
+
 async def _apply_children(session: AsyncSession, event: Event, data: EventCreate) -> None:
     resolve = _Resolver(session)
-    claims_by_ref = await _add_claims(session, event, data.claims, resolve)
+    claims_by_ref = await _sync_claims(session, event, data.claims, resolve)
+    mine = {c.id for c in event.claims}
 
     def claim_id(ref: str | None, cid: int | None, loc: Loc) -> int | None:
         if ref is not None:
@@ -176,34 +339,20 @@ async def _apply_children(session: AsyncSession, event: Event, data: EventCreate
     )
 
     def check_claim(cid: int | None, loc: Loc) -> None:
-        if (
-            cid is not None
-            and cid not in known_claims
-            and cid not in {c.id for c in claims_by_ref.values()}
-        ):
+        if cid is not None and cid not in known_claims and cid not in mine:
             raise Invalid(loc, f"claim {cid} does not exist")
 
-    await _add_actors(event, data.actors, resolve, claims_by_ref)
-    for tag in dict.fromkeys(data.tags):
-        event.tags.append(EventTag(event_id=event.id, tag=tag))
+    await _sync_actors(event, data.actors, resolve, claims_by_ref)
+    _sync_tags(event, data.tags)
+    casualties: list[tuple[int | None, CasualtyFigure]] = []
     for i, c in enumerate(data.casualties):
         loc: Loc = ["body", "casualties", i]
         cid = claim_id(c.claim_ref, c.claim_id, [*loc, "claim_ref"])
         check_claim(cid, [*loc, "claim_id"])
         actor = await resolve.actor(c.actor_id, c.actor, [*loc, "actor"])
-        event.casualties.append(
-            CasualtyFigure(
-                event_id=event.id,
-                claim_id=cid,
-                outcome=c.outcome,
-                casualty_group=c.casualty_group,
-                actor_id=actor.id if actor else None,
-                count_low=c.low,
-                count_best=c.best,
-                count_high=c.high,
-                qualifier=c.qualifier,
-            )
-        )
+        casualties.append((c.id, casualty_row(event.id, cid, c, actor)))
+    sync_rows(event.casualties, casualties, CASUALTY_FIELDS, ["body", "casualties"])
+    territory: list[tuple[int | None, TerritoryChange]] = []
     for i, t in enumerate(data.territory_changes):
         loc = ["body", "territory_changes", i]
         cid = claim_id(t.claim_ref, t.claim_id, [*loc, "claim_ref"])
@@ -215,38 +364,48 @@ async def _apply_children(session: AsyncSession, event: Event, data: EventCreate
             place_id = (await get_or_create_place(session, t.place, [*loc, "place"])).id
         gained = await resolve.actor(t.gained_by_actor_id, t.gained_by, [*loc, "gained_by"])
         lost = await resolve.actor(t.lost_by_actor_id, t.lost_by, [*loc, "lost_by"])
-        event.territory_changes.append(
-            TerritoryChange(
-                event_id=event.id,
-                claim_id=cid,
-                place_id=place_id,
-                place_kind=t.place_kind,
-                gained_by_actor_id=gained.id if gained else None,
-                lost_by_actor_id=lost.id if lost else None,
-                count_low=t.low,
-                count_best=t.best,
-                count_high=t.high,
-                qualifier=t.qualifier,
+        territory.append(
+            (
+                t.id,
+                TerritoryChange(
+                    event_id=event.id,
+                    claim_id=cid,
+                    place_id=place_id,
+                    place_kind=t.place_kind,
+                    gained_by_actor_id=gained.id if gained else None,
+                    lost_by_actor_id=lost.id if lost else None,
+                    count_low=t.low,
+                    count_best=t.best,
+                    count_high=t.high,
+                    qualifier=t.qualifier,
+                ),
             )
         )
+    sync_rows(event.territory_changes, territory, _TERRITORY_FIELDS, ["body", "territory_changes"])
+    materiel: list[tuple[int | None, MaterielLoss]] = []
     for i, m in enumerate(data.materiel_losses):
         loc = ["body", "materiel_losses", i]
         cid = claim_id(m.claim_ref, m.claim_id, [*loc, "claim_ref"])
         check_claim(cid, [*loc, "claim_id"])
         owner = await resolve.actor(m.owner_actor_id, m.owner, [*loc, "owner"])
-        event.materiel_losses.append(
-            MaterielLoss(
-                event_id=event.id,
-                claim_id=cid,
-                owner_actor_id=owner.id if owner else None,
-                item=m.item,
-                outcome=m.outcome,
-                quantity_low=m.low,
-                quantity_best=m.best,
-                quantity_high=m.high,
-                qualifier=m.qualifier,
+        materiel.append(
+            (
+                m.id,
+                MaterielLoss(
+                    event_id=event.id,
+                    claim_id=cid,
+                    owner_actor_id=owner.id if owner else None,
+                    item=m.item,
+                    outcome=m.outcome,
+                    quantity_low=m.low,
+                    quantity_best=m.best,
+                    quantity_high=m.high,
+                    qualifier=m.qualifier,
+                ),
             )
         )
+    sync_rows(event.materiel_losses, materiel, _MATERIEL_FIELDS, ["body", "materiel_losses"])
+    airspace: list[tuple[int | None, AirspaceViolation]] = []
     for i, a in enumerate(data.airspace_violations):
         loc = ["body", "airspace_violations", i]
         cid = claim_id(a.claim_ref, a.claim_id, [*loc, "claim_ref"])
@@ -254,26 +413,55 @@ async def _apply_children(session: AsyncSession, event: Event, data: EventCreate
         violator = await resolve.actor(
             a.violating_actor_id, a.violating_actor, [*loc, "violating_actor"]
         )
-        event.airspace_violations.append(
-            AirspaceViolation(
-                event_id=event.id,
-                claim_id=cid,
-                violating_actor_id=violator.id if violator else None,
-                violated_country_code=a.violated_country_code,
-                count_low=a.low,
-                count_best=a.best,
-                count_high=a.high,
-                qualifier=a.qualifier,
+        airspace.append(
+            (
+                a.id,
+                AirspaceViolation(
+                    event_id=event.id,
+                    claim_id=cid,
+                    violating_actor_id=violator.id if violator else None,
+                    violated_country_code=a.violated_country_code,
+                    count_low=a.low,
+                    count_best=a.best,
+                    count_high=a.high,
+                    qualifier=a.qualifier,
+                ),
             )
         )
+    sync_rows(
+        event.airspace_violations, airspace, _AIRSPACE_FIELDS, ["body", "airspace_violations"]
+    )
     await _set_campaigns(session, event, data.campaign_ids, data.campaigns)
+    await session.flush()
 
 
-async def _add_claims(
+def casualty_row(
+    event_id: int, claim_id: int | None, c: CasualtyIn | ClaimCasualtyIn, actor: Actor | None
+) -> CasualtyFigure:
+    return CasualtyFigure(
+        event_id=event_id,
+        claim_id=claim_id,
+        outcome=c.outcome,
+        casualty_group=c.casualty_group,
+        actor_id=actor.id if actor else None,
+        count_low=c.low,
+        count_best=c.best,
+        count_high=c.high,
+        qualifier=c.qualifier,
+    )
+
+
+def _sync_tags(event: Event, tags: list[str]) -> None:
+    wanted = list(dict.fromkeys(tags))
+    kept = [t for t in event.tags if t.tag in wanted]
+    have = {t.tag for t in kept}
+    event.tags[:] = kept + [EventTag(event_id=event.id, tag=t) for t in wanted if t not in have]
+
+
+async def _sync_claims(
     session: AsyncSession, event: Event, claims: list[ClaimIn], resolve: _Resolver
 ) -> dict[str, Claim]:
-    by_ref: dict[str, Claim] = {}
-    pending_disputes: list[tuple[Claim, str, Loc]] = []
+    wanted: list[tuple[int | None, Claim]] = []
     for i, c in enumerate(claims):
         loc: Loc = ["body", "claims", i]
         source = await resolve.source(c.source_id, c.source, [*loc, "source"])
@@ -301,46 +489,63 @@ async def _add_claims(
             claimed_on=c.claimed_on,
             disputes_claim_id=c.disputes_claim_id,
             attributes=c.attributes,
+            version=1,
         )
-        event.claims.append(claim)
-        if c.ref:
-            by_ref[c.ref] = claim
-        if c.disputes_claim_ref:
-            pending_disputes.append((claim, c.disputes_claim_ref, [*loc, "disputes_claim_ref"]))
+        wanted.append((c.id, claim))
+    # Matched on content without the dispute link: a link by ref is only known after flush.
+    rows = sync_rows(
+        event.claims,
+        wanted,
+        tuple(f for f in CLAIM_FIELDS if f != "disputes_claim_id"),
+        ["body", "claims"],
+    )
     await session.flush()
-    for claim, ref, loc in pending_disputes:
-        if ref not in by_ref:
-            raise Invalid(loc, f"no claim in this request has ref {ref!r}")
-        claim.disputes_claim_id = by_ref[ref].id
+    by_ref: dict[str, Claim] = {}
+    for c, row in zip(claims, rows, strict=True):
+        if c.ref:
+            by_ref[c.ref] = row
+    for i, (c, row) in enumerate(zip(claims, rows, strict=True)):
+        target = c.disputes_claim_id
+        if c.disputes_claim_ref:
+            if c.disputes_claim_ref not in by_ref:
+                raise Invalid(
+                    ["body", "claims", i, "disputes_claim_ref"],
+                    f"no claim in this request has ref {c.disputes_claim_ref!r}",
+                )
+            target = by_ref[c.disputes_claim_ref].id
+        if row.disputes_claim_id != target:
+            row.disputes_claim_id = target
     return by_ref
 
 
-async def _add_actors(
+async def _sync_actors(
     event: Event, links: list[ActorLink], resolve: _Resolver, claims_by_ref: dict[str, Claim]
 ) -> None:
+    """The event's actor links become `links`; a link that stays (same actor and role) stays."""
+    stored = {(link.actor_id, link.role): link for link in event.actors}
+    result: list[EventActor] = []
     seen: set[tuple[int, str]] = set()
     for i, link in enumerate(links):
         loc: Loc = ["body", "actors", i]
         actor = await resolve.actor(link.actor_id, link.actor, [*loc, "actor"])
         assert actor is not None
-        if (actor.id, link.role) in seen:
+        key = (actor.id, link.role)
+        if key in seen:
             raise Invalid(loc, f"actor {actor.name!r} is listed twice as {link.role}")
-        seen.add((actor.id, link.role))
+        seen.add(key)
         claim_id = None
         if link.claim_ref is not None:
             if link.claim_ref not in claims_by_ref:
                 raise Invalid([*loc, "claim_ref"], f"no claim has ref {link.claim_ref!r}")
             claim_id = claims_by_ref[link.claim_ref].id
-        event.actors.append(
-            EventActor(
-                event_id=event.id,
-                actor_id=actor.id,
-                role=link.role,
-                status=link.status,
-                claim_id=claim_id,
-                note=link.note,
-            )
-        )
+        row = stored.get(key)
+        if row is None:
+            row = EventActor(event_id=event.id, actor_id=actor.id, role=link.role)
+        for name, value in (("status", link.status), ("claim_id", claim_id), ("note", link.note)):
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+        result.append(row)
+    event.actors[:] = result
 
 
 async def _set_campaigns(
@@ -351,19 +556,26 @@ async def _set_campaigns(
     if missing:
         raise Invalid(["body", "campaign_ids"], f"campaigns {missing} do not exist")
     by_name = await repository.campaigns_by_names(session, names)
-    found = {c.name.casefold() for c in by_name}
-    unknown = [n for n in names if n.casefold() not in found]
+    found = {c.name_key for c in by_name}
+    unknown = [n for n in names if fold_name(n) not in found]
     if unknown:
         raise Invalid(["body", "campaigns"], f"no campaign is named {unknown[0]!r}")
-    event.campaigns[:] = list({c.id: c for c in [*by_id, *by_name]}.values())
+    wanted = list({c.id: c for c in [*by_id, *by_name]}.values())
+    if [c.id for c in event.campaigns] != [c.id for c in wanted]:
+        event.campaigns[:] = wanted
 
 
 async def patch_event(
-    session: AsyncSession, event_id: int, data: EventPatch, *, api_key_id: int | None = None
+    session: AsyncSession,
+    event_id: int,
+    data: EventPatch,
+    *,
+    if_match: IfMatch | None = None,
+    api_key_id: int | None = None,
 ) -> Event:
+    await _locked(session, event_id, if_match)
     event = await repository.get_event_for_update(session, event_id)
-    if event is None:
-        raise NotFound("event", event_id)
+    assert event is not None
     fields: dict[str, Any] = data.model_dump(exclude_unset=True)
     if "sub_event_type" in fields:
         sub = await _sub_event_type(
@@ -394,30 +606,27 @@ async def patch_event(
     except ValueError as exc:
         raise Invalid(["body", "fatalities_best"], str(exc)) from exc
     if tags is not None:
-        event.tags.clear()
-        await session.flush()
-        for tag in dict.fromkeys(tags):
-            event.tags.append(EventTag(event_id=event.id, tag=tag))
+        _sync_tags(event, tags)
     if actors is not None:
-        event.actors.clear()
-        await session.flush()
         links = [ActorLink.model_validate(a) for a in actors]
-        await _add_actors(event, links, _Resolver(session), {})
+        await _sync_actors(event, links, _Resolver(session), {})
     if campaign_ids is not None:
         await _set_campaigns(session, event, campaign_ids, [])
-    event.version += 1
-    await record_revision(session, event.id, "update", api_key_id)
+    await history.record_change(session, event.id, "update", api_key_id)
     return event
 
 
 async def delete_event(
-    session: AsyncSession, event_id: int, *, api_key_id: int | None = None
-) -> Event:
+    session: AsyncSession,
+    event_id: int,
+    *,
+    if_match: IfMatch | None = None,
+    api_key_id: int | None = None,
+) -> None:
     """Delete an event, leaving a tombstone for syncing clients and a last revision."""
-    event = await session.get(Event, event_id)
-    if event is None:
-        raise NotFound("event", event_id)
-    await record_deletion(session, event, api_key_id)
+    await _locked(session, event_id, if_match)
+    event = await session.get(Event, event_id, populate_existing=True)
+    assert event is not None
+    await history.record_deletion(session, event, api_key_id)
     await repository.delete_event(session, event)
     await session.flush()
-    return event

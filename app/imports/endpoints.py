@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import ReadKey, WriteKey
+from app.auth.dependencies import ReadKey, WriteKeyDetached
 from app.core.deps import SessionDep
 from app.core.errors import NotFound, Problem, ProblemError
 from app.core.rest import PathId, problems
 from app.imports import repository, service
+from app.imports.recovery import UPLOAD_PREFIX
 from app.imports.schemas import ImportJobRead
 from app.imports.service import ImportFormat, ImportRequest
 
@@ -27,7 +28,8 @@ _CHUNK = 1024 * 1024
 
 
 def _temporary() -> tempfile._TemporaryFileWrapper[bytes]:
-    return tempfile.NamedTemporaryFile(prefix="conflictdb-import-", delete=False)
+    # Its path is recorded on the job (private), for recovery to remove it if the server dies.
+    return tempfile.NamedTemporaryFile(prefix=UPLOAD_PREFIX, delete=False)
 
 
 def _discard(path: Path) -> None:
@@ -77,7 +79,7 @@ async def create_import(
     request: Request,
     response: Response,
     session: SessionDep,
-    key: WriteKey,
+    key: WriteKeyDetached,
     file: Annotated[UploadFile, File(description="The file to import.")],
     fmt: Annotated[ImportFormat, Form(alias="format", description="The file's format.")],
     dataset: Annotated[

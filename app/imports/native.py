@@ -15,17 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ProblemError
-from app.events.repository import get_event_by_key, get_event_for_update
+from app.events.repository import get_event_by_key
 from app.events.schemas import EventCreate
 from app.events.service import create_event, replace_event
 from app.imports.problems import ImportFailed, ImportReport, Problem
-from app.models import EventRevision, EventTombstone
-from app.models.base import utcnow
 
 # A JSON array is parsed whole; NDJSON streams. Keep big files in NDJSON (or CSV).
 MAX_JSON_BYTES = 256 * 1024 * 1024
@@ -170,7 +167,6 @@ async def load_native(
     progress: Progress | None = None,
 ) -> None:
     """Create or replace each event through the events service, in the caller's transaction."""
-    now = utcnow()
     for n, (line, data, digest) in enumerate(rows, 1):
         if progress is not None and n % 200 == 0:
             progress(n)
@@ -182,19 +178,10 @@ async def load_native(
         try:
             async with session.begin_nested():
                 if existing is None:
-                    event = await create_event(session, data)
+                    event = await create_event(session, data, api_key_id=api_key_id)
                 else:
-                    full = await get_event_for_update(session, existing.id)
-                    assert full is not None
-                    event = await replace_event(session, full, data)
-                    session.add(
-                        EventRevision(
-                            event_id=event.id,
-                            version=event.version,
-                            operation="import",
-                            changed_at=now,
-                            api_key_id=api_key_id,
-                        )
+                    event = await replace_event(
+                        session, existing.id, data, api_key_id=api_key_id, operation="import"
                     )
                 event.content_hash = digest
                 await session.flush()
@@ -218,13 +205,6 @@ async def load_native(
             continue
         if existing is None:
             report.inserted += 1
-            # A key deleted earlier and imported again is live again.
-            await session.execute(
-                delete(EventTombstone).where(
-                    EventTombstone.dataset == data.dataset,
-                    EventTombstone.external_id == data.external_id,
-                )
-            )
         else:
             report.updated += 1
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 
 from app.imports.rows import ActorRef, PlaceChain, PlaceLevel, SourceRef
-from app.models import Actor, ActorAlias, Place, Source
+from app.models import ActorNameKey, Place, Source
 
 NewRows = dict[str, list[tuple[Any, ...]]]
 Writer = Callable[[str, Sequence[str], list[tuple[Any, ...]]], None]
@@ -37,8 +37,10 @@ NEW_COLUMNS = {
         "created_at",
         "updated_at",
     ),
-    "actors": ("id", "name", "actor_type", "created_at", "updated_at"),
-    "sources": ("id", "name", "kind", "created_at", "updated_at"),
+    # name_key is fold_name(name), as the models' validators set it; the actor's row in
+    # actor_name_keys comes from the database's trigger.
+    "actors": ("id", "name", "name_key", "actor_type", "created_at", "updated_at"),
+    "sources": ("id", "name", "name_key", "kind", "created_at", "updated_at"),
 }
 # The most ids reserved from a PostgreSQL sequence at once (unused ones are a harmless gap).
 ID_BLOCK = 20_000
@@ -67,11 +69,6 @@ class ResolvedPlace:
             row.latitude,
             row.longitude,
         )
-
-
-def name_key(name: str) -> str:
-    """Case- and space-folded, as actor and source names are matched (see alias_key)."""
-    return " ".join(name.casefold().split())
 
 
 class Resolver:
@@ -114,20 +111,26 @@ class Resolver:
             self.places[row.natural_key] = resolved
             if row.kind == "country":
                 self.country_places.setdefault(row.country_code, resolved)
-        for actor_id, name in conn.execute(select(Actor.id, Actor.name).order_by(Actor.id)):
-            self.actors.setdefault(name_key(name), actor_id)
-        aliases = select(ActorAlias.actor_id, ActorAlias.alias_key).order_by(ActorAlias.id)
-        for actor_id, key in conn.execute(aliases):
-            self.actors.setdefault(key, actor_id)
-        for source_id, name in conn.execute(select(Source.id, Source.name).order_by(Source.id)):
-            self.sources.setdefault(name_key(name), source_id)
+        # Actor names and aliases share one key space (actor_name_keys).
+        names = select(ActorNameKey.name_key, ActorNameKey.actor_id)
+        self.actors.update((key, actor_id) for key, actor_id in conn.execute(names))
+        sources = select(Source.name_key, Source.id)
+        self.sources.update((key, source_id) for key, source_id in conn.execute(sources))
         for table in ("places", "actors", "sources"):
             if conn.dialect.name == "postgresql":
                 stmt2 = text("SELECT pg_get_serial_sequence(:t, 'id')")
                 self._sequences[table] = str(conn.execute(stmt2, {"t": table}).scalar_one())
             else:
-                # SQLite: the import holds the write lock, so max(id) cannot move under it.
-                top = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar()  # noqa: S608
+                # SQLite: the import holds the write lock, so the ids cannot move under it. Past
+                # the largest id ever handed out (AUTOINCREMENT's record), not the largest
+                # present: a deleted row's id is never given again.
+                top = conn.execute(
+                    text(
+                        f"SELECT max(coalesce((SELECT max(id) FROM {table}), 0), "  # noqa: S608
+                        "coalesce((SELECT seq FROM sqlite_sequence WHERE name = :t), 0))"
+                    ),
+                    {"t": table},
+                ).scalar()
                 self._next[table] = int(top or 0) + 1
 
     def _allocate(self, table: str, count: int) -> list[int]:
@@ -220,7 +223,9 @@ class Resolver:
                 continue
             [new_id] = self._allocate("actors", 1)
             self.actors[ref.key] = new_id
-            self._new["actors"].append((new_id, ref.name, ref.actor_type, self.stamp, self.stamp))
+            self._new["actors"].append(
+                (new_id, ref.name, ref.key, ref.actor_type, self.stamp, self.stamp)
+            )
             self.created["actors"] += 1
 
     def actor(self, ref: ActorRef) -> int | None:
@@ -232,7 +237,9 @@ class Resolver:
                 continue
             [new_id] = self._allocate("sources", 1)
             self.sources[ref.key] = new_id
-            self._new["sources"].append((new_id, ref.name, ref.kind, self.stamp, self.stamp))
+            self._new["sources"].append(
+                (new_id, ref.name, ref.key, ref.kind, self.stamp, self.stamp)
+            )
             self.created["sources"] += 1
 
     def source(self, ref: SourceRef) -> int | None:

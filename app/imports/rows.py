@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.actors.repository import alias_key
+from app.core.names import fold_name
 from app.places.repository import place_natural_key
 
 
@@ -80,7 +80,7 @@ class ActorRef:
 
     @classmethod
     def named(cls, name: str, actor_type: int | None) -> ActorRef:
-        return cls(name, alias_key(name), actor_type)
+        return cls(name, fold_name(name), actor_type)
 
 
 @dataclass(slots=True, frozen=True)
@@ -93,7 +93,7 @@ class SourceRef:
 
     @classmethod
     def named(cls, name: str, kind: str | None) -> SourceRef:
-        return cls(name, " ".join(name.casefold().split()), kind)
+        return cls(name, fold_name(name), kind)
 
 
 # Roles and claims compare by identity: parsers reuse one object per distinct value, and the

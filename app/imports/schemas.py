@@ -18,7 +18,10 @@ class ProblemRead(BaseModel):
 
 
 class ImportJobRead(BaseModel):
-    """An import: queued, running, then succeeded (committed) or failed (nothing written)."""
+    """An import: queued, running, then succeeded (committed) or failed (nothing written).
+
+    Not the job's worker (host, pid) nor its upload's path: those are private, for recovery.
+    """
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -51,6 +54,7 @@ class ImportJobRead(BaseModel):
     @classmethod
     def of(cls, job: Any) -> ImportJobRead:
         report: dict[str, Any] = job.report or {}
+        # Only this shape's own fields are read from the job (never worker or upload_path).
         return cls.model_validate(
             {
                 **{k: getattr(job, k) for k in cls.model_fields if hasattr(job, k)},

@@ -22,6 +22,7 @@ from app.imports.bulk import BulkOptions, ProgressFn, load_events
 from app.imports.deletions import AcledDeletionsParser, load_deletions
 from app.imports.native import load_native, parse_native
 from app.imports.problems import ImportFailed, ImportReport
+from app.imports.recovery import current_worker
 from app.imports.staging import vacuum_written
 from app.imports.ucdp import DATASET_SOURCE as UCDP_SOURCE
 from app.imports.ucdp import UcdpParser
@@ -45,6 +46,9 @@ class ImportRequest:
     chunk_size: int = 20_000
     # Drop the written tables' indexes and rebuild them after the load; None decides by size.
     bulk: bool | None = None
+    # The import job (API uploads): marked `succeeded` inside the import's own transaction, so
+    # that a job left unfinished by a crash committed nothing (see recovery.py).
+    job_id: int | None = None
 
 
 @contextmanager
@@ -74,10 +78,12 @@ def _transaction(database_url: str) -> Iterator[Connection]:
         engine.dispose()
 
 
-def _finish(conn: Connection, report: ImportReport, partial: bool) -> None:
-    if report.rejects and not partial:
+def _finish(conn: Connection, report: ImportReport, request: ImportRequest) -> None:
+    if report.rejects and not request.partial:
         _rollback(conn)
         return
+    if request.job_id is not None:
+        conn.execute(repository.job_succeeded(request.job_id, report))
     started = time.perf_counter()
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("COMMIT")
@@ -129,7 +135,7 @@ def _run_bulk(database_url: str, request: ImportRequest) -> ImportReport:
                 )
             finally:
                 deletions.close()
-            _finish(conn, report, request.partial)
+            _finish(conn, report, request)
             return report
         parser: AcledParser | UcdpParser
         if request.format == "acled":
@@ -144,7 +150,7 @@ def _run_bulk(database_url: str, request: ImportRequest) -> ImportReport:
             load_events(conn, parser, report, options)
         finally:
             parser.close()
-        _finish(conn, report, request.partial)
+        _finish(conn, report, request)
         if report.committed and "analyze" in report.phases:
             _vacuum(conn, report)
         return report
@@ -212,6 +218,8 @@ async def _run_native(database_url: str, request: ImportRequest) -> ImportReport
                     report.phases["load"] = time.perf_counter() - started
                     if report.rejects and not request.partial:
                         raise _Discard
+                    if request.job_id is not None:
+                        await session.execute(repository.job_succeeded(request.job_id, report))
                 report.committed = True
             except _Discard:
                 pass
@@ -256,6 +264,9 @@ def create_job(
             size_bytes=size,
             partial=request.partial,
             api_key_id=request.api_key_id,
+            # Who runs it and its upload: to recover it should this process die (recovery.py).
+            worker=current_worker(),
+            upload_path=str(request.path),
         )
     finally:
         engine.dispose()
@@ -266,23 +277,18 @@ def run_job(database_url: str, job_id: int, request: ImportRequest, *, cleanup: 
     engine = make_sync_engine(database_url)
     try:
         repository.update_job(engine, job_id, status="running", started_at=utcnow())
+        request.job_id = job_id
         if engine.dialect.name != "sqlite":
             request.progress = _JobProgress(engine, job_id)
         try:
             report = run_import(database_url, request)
         except ImportFailed as exc:
-            repository.update_job(
-                engine, job_id, status="failed", error=str(exc), finished_at=utcnow()
-            )
+            repository.fail_job(engine, job_id, str(exc))
             return
         except Exception:
             log.exception("import job %s failed", job_id)
-            repository.update_job(
-                engine,
-                job_id,
-                status="failed",
-                error="an unexpected error stopped the import; nothing was written",
-                finished_at=utcnow(),
+            repository.fail_job(
+                engine, job_id, "an unexpected error stopped the import; nothing was written"
             )
             return
         counts = report.counts()
@@ -301,9 +307,18 @@ def run_job(database_url: str, job_id: int, request: ImportRequest, *, cleanup: 
             finished_at=utcnow(),
         )
     finally:
-        engine.dispose()
         if cleanup:
-            request.path.unlink(missing_ok=True)
+            _remove_upload(engine, job_id, request.path)
+        engine.dispose()
+
+
+def _remove_upload(engine: Engine, job_id: int, path: Path) -> None:
+    """The upload removed, then forgotten by its job (recovery removes it if we die between)."""
+    path.unlink(missing_ok=True)
+    try:
+        repository.update_job(engine, job_id, upload_path=None)
+    except Exception:
+        log.warning("import job %s: could not clear its upload's path", job_id, exc_info=True)
 
 
 def start_background_job(database_url: str, job_id: int, request: ImportRequest) -> None:

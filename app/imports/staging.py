@@ -62,12 +62,16 @@ _SET = EVENT_COLUMNS[3:]
 _COLS = ", ".join(EVENT_COLUMNS[1:])
 _S_COLS = ", ".join(f"s.{c}" for c in EVENT_COLUMNS[1:])
 _UPDATED = "SELECT event_id FROM stg_map WHERE NOT inserted"
+# The change feed's position of what this transaction writes (app/changes/service.py).
+PG_CHANGE_SEQ = "pg_current_xact_id()::text::bigint"
 _PG_UPSERT = (
-    f"WITH up AS (INSERT INTO events AS e ({_COLS}, version, created_at, updated_at) "  # noqa: S608
-    f"SELECT {_COLS}, 1, :now, :now FROM stg_events ORDER BY ord "
+    "WITH up AS (INSERT INTO events AS e "  # noqa: S608
+    f"({_COLS}, version, created_at, updated_at, change_seq) "
+    f"SELECT {_COLS}, 1, :now, :now, {PG_CHANGE_SEQ} FROM stg_events ORDER BY ord "
     "ON CONFLICT (dataset, external_id) DO UPDATE SET "
     + ", ".join(f"{c} = EXCLUDED.{c}" for c in _SET)
-    + ", version = e.version + 1, updated_at = EXCLUDED.updated_at "
+    + ", version = e.version + 1, updated_at = EXCLUDED.updated_at, "
+    "change_seq = EXCLUDED.change_seq "
     "WHERE e.content_hash IS DISTINCT FROM EXCLUDED.content_hash "
     "RETURNING e.id, e.dataset, e.external_id, (e.xmax = 0) AS inserted) "
     "INSERT INTO stg_map (ord, event_id, inserted) "
@@ -77,13 +81,13 @@ _PG_UPSERT = (
 _SQLITE_UPDATE = (
     "UPDATE events SET "  # noqa: S608
     + ", ".join(f"{c} = s.{c}" for c in _SET)
-    + ", version = events.version + 1, updated_at = :now "
+    + ", version = events.version + 1, updated_at = :now, change_seq = :seq "
     "FROM stg_events s JOIN stg_map m ON m.ord = s.ord "
     "WHERE NOT m.inserted AND events.id = m.event_id"
 )
 _SQLITE_INSERT = (
-    f"INSERT INTO events ({_COLS}, version, created_at, updated_at) "  # noqa: S608
-    f"SELECT {_S_COLS}, 1, :now, :now FROM stg_events s "
+    f"INSERT INTO events ({_COLS}, version, created_at, updated_at, change_seq) "  # noqa: S608
+    f"SELECT {_S_COLS}, 1, :now, :now, :seq FROM stg_events s "
     "JOIN stg_map m ON m.ord = s.ord WHERE m.inserted ORDER BY s.ord"
 )
 
@@ -123,6 +127,20 @@ class Staging:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._seq: int | None = None
+
+    def change_seq(self) -> int:
+        """SQLite: the change feed's position for this import's writes, a counter bumped once
+        (the import holds the writer throughout). PostgreSQL writes PG_CHANGE_SEQ instead."""
+        if self._seq is None:
+            self._seq = int(
+                self.conn.exec_driver_sql(
+                    "INSERT INTO change_counter (id, value) VALUES (1, 1) "
+                    "ON CONFLICT (id) DO UPDATE SET value = change_counter.value + 1 "
+                    "RETURNING value"
+                ).scalar_one()
+            )
+        return self._seq
 
     def settings(self) -> None:
         """Per-transaction tuning, where the database has any."""
@@ -198,14 +216,8 @@ class Staging:
                 "SELECT m.event_id, t.tag FROM stg_tags t JOIN stg_map m ON m.ord = t.ord"
             )
         )
-        # A key deleted before and imported again is live again: its tombstone goes.
-        conn.execute(
-            text(
-                "DELETE FROM event_tombstones WHERE id IN (SELECT t.id FROM event_tombstones t "
-                "JOIN stg_events s ON t.dataset = s.dataset AND t.external_id = s.external_id "
-                "JOIN stg_map m ON m.ord = s.ord WHERE m.inserted)"
-            )
-        )
+        # A key deleted before and imported again keeps its tombstone: the old event id stays
+        # deleted (ids are never reused); ACLED's /deleted/read hides keys that are live again.
         if updated:
             conn.execute(
                 text(
@@ -245,6 +257,7 @@ class Staging:
     def delete_listed(self, now: dt.datetime, reason: str, api_key_id: int | None) -> int:
         """Delete the staged keys' events, leaving tombstones; returns how many went."""
         conn = self.conn
+        seq = PG_CHANGE_SEQ if conn.dialect.name == "postgresql" else str(self.change_seq())
         conn.exec_driver_sql(
             f"CREATE {self.temp} TABLE stg_gone AS SELECT e.id AS event_id, "  # noqa: S608
             "e.dataset AS dataset, "
@@ -261,11 +274,11 @@ class Staging:
         )
         conn.execute(
             text(
-                "INSERT INTO event_tombstones (event_id, dataset, external_id, deleted_at, reason) "
-                "SELECT event_id, dataset, external_id, deleted_at, :reason "
+                "INSERT INTO event_tombstones "  # noqa: S608
+                "(event_id, dataset, external_id, deleted_at, reason, change_seq) "
+                f"SELECT event_id, dataset, external_id, deleted_at, :reason, {seq} "
                 "FROM stg_gone WHERE 1 = 1 "
-                "ON CONFLICT (dataset, external_id) DO UPDATE SET event_id = excluded.event_id, "
-                "deleted_at = excluded.deleted_at, reason = excluded.reason"
+                "ON CONFLICT (event_id) DO NOTHING"
             ),
             {"reason": reason},
         )
@@ -434,8 +447,13 @@ class SqliteStaging(Staging):
             "WHERE e.id IS NULL OR e.content_hash IS NOT s.content_hash"
         )
         if self.written()[1]:  # any staged row that exists already
-            conn.execute(text(_SQLITE_UPDATE).bindparams(_now_param()), {"now": now})
-        conn.execute(text(_SQLITE_INSERT).bindparams(_now_param()), {"now": now})
+            conn.execute(
+                text(_SQLITE_UPDATE).bindparams(_now_param()),
+                {"now": now, "seq": self.change_seq()},
+            )
+        conn.execute(
+            text(_SQLITE_INSERT).bindparams(_now_param()), {"now": now, "seq": self.change_seq()}
+        )
         conn.exec_driver_sql(
             "UPDATE stg_map SET event_id = (SELECT e.id FROM stg_events s JOIN main.events e "
             "ON e.dataset = s.dataset AND e.external_id = s.external_id "

@@ -10,6 +10,7 @@ from functools import lru_cache
 import pycountry
 from sqlalchemy import Connection, select
 
+from app.core.names import fold_name
 from app.models import SubEventType
 
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
@@ -18,8 +19,8 @@ MAX_TAG = 128
 
 
 def fold(text: str) -> str:
-    """Case- and space-folded, with ACLED's spelling variants made one."""
-    key = " ".join(text.casefold().split())
+    """Folded as names are (fold_name), with ACLED's spelling variants made one."""
+    key = fold_name(text)
     return key.replace("protestors", "protesters").replace("demostrations", "demonstrations")
 
 
@@ -163,7 +164,7 @@ COUNTRY_OVERRIDES = {
 
 @lru_cache(maxsize=4096)
 def country_from_name(name: str) -> str | None:
-    key = " ".join(name.casefold().split())
+    key = fold_name(name)
     if not key:
         return None
     if key in COUNTRY_OVERRIDES:

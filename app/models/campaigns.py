@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.core.names import FOLDED_NAME_LENGTH, fold_name
 from app.models.actors import Actor
 from app.models.base import Base, Timestamped
 from app.models.events import Event
@@ -21,6 +22,8 @@ class Campaign(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
+    # fold_name(name), set with the name: lookups by name and the unique index use it.
+    name_key: Mapped[str] = mapped_column(String(FOLDED_NAME_LENGTH), unique=True, index=True)
     description: Mapped[str | None] = mapped_column(Text)
     start_date: Mapped[dt.date | None] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -35,3 +38,8 @@ class Campaign(Timestamped, Base):
     claims: Mapped[list[Claim]] = relationship(
         lazy="raise", order_by="Claim.id", primaryjoin="Claim.campaign_id == Campaign.id"
     )
+
+    @validates("name")
+    def _fold_name(self, _key: str, name: str) -> str:
+        self.name_key = fold_name(name)
+        return name

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -68,6 +69,7 @@ class Event(Timestamped, Base):
         Index("ix_events_date_start_id", "date_start", "id"),
         Index("ix_events_updated_at_id", "updated_at", "id"),
         Index("ix_events_fatalities_best_id", "fatalities_best", "id"),
+        Index("ix_events_change_seq_id", "change_seq", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +93,10 @@ class Event(Timestamped, Base):
     fatalities_high: Mapped[int | None] = mapped_column(Integer)
     # Dataset-specific fields kept for a lossless round trip (UCDP ids, ACLED source_scale).
     extras: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Rises by exactly one per committed change of the event or of anything it owns.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Position in the change feed of the transaction that last changed it (app/changes).
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Digest of the imported row (see app/imports): a re-import of unchanged data writes nothing.
     content_hash: Mapped[str | None] = mapped_column(String(32))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, UTCDateTime, utcnow
@@ -15,20 +15,40 @@ RevisionOperation = Literal["create", "update", "delete", "import"]
 
 
 class EventTombstone(Base):
-    """A deleted event, kept so that clients syncing by `since` learn of the deletion."""
+    """A deleted event, kept so that syncing clients learn of the deletion.
+
+    One per deleted event id, never removed: a key deleted, created again and deleted again has
+    two, so a client that held the first id still learns that it went. ACLED's /deleted/read
+    shows a key's latest tombstone, and none while the key is live again.
+    """
 
     __tablename__ = "event_tombstones"
     __table_args__ = (
         Index("ix_event_tombstones_deleted_at_id", "deleted_at", "id"),
-        UniqueConstraint("dataset", "external_id"),
+        Index("ix_event_tombstones_change_seq_id", "change_seq", "id"),
+        Index("ix_event_tombstones_dataset_external_id", "dataset", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(Integer, index=True)
+    event_id: Mapped[int] = mapped_column(Integer, index=True, unique=True)
     dataset: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(64))
     deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reason: Mapped[str | None] = mapped_column(String(255))
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class ChangeCounter(Base):
+    """SQLite's change sequence: one row, bumped by each writing transaction (app/changes).
+
+    SQLite has one writer at a time, so the order of these numbers is the commit order.
+    PostgreSQL uses the writing transaction's id instead and does not read this table.
+    """
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class EventRevision(Base):
@@ -37,7 +57,8 @@ class EventRevision(Base):
     __tablename__ = "event_revisions"
     __table_args__ = (
         check_in("operation", RevisionOperation),
-        Index("ix_event_revisions_event_id_version", "event_id", "version"),
+        # One revision per version of an event.
+        Index("ix_event_revisions_event_id_version", "event_id", "version", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

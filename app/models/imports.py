@@ -43,3 +43,8 @@ class ImportJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The process that runs the job, "host:pid:start" (app.imports.recovery.current_worker), and
+    # the upload's temporary file: a job left running by a killed server is found at the next
+    # start, failed, and its file removed. Both private: never in the API's job shape.
+    worker: Mapped[str | None] = mapped_column(String(255))
+    upload_path: Mapped[str | None] = mapped_column(Text)

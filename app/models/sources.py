@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.core.names import FOLDED_NAME_LENGTH, fold_name
 from app.models.base import Base, JSONType, Timestamped
 from app.models.vocab import ClaimGrade, ClaimKind, ClaimStance, SourceKind, check_in
+
+if TYPE_CHECKING:
+    from app.models.events import CasualtyFigure
 
 
 class Source(Timestamped, Base):
@@ -20,6 +33,8 @@ class Source(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
+    # fold_name(name), set with the name: lookups by name and the unique index use it.
+    name_key: Mapped[str] = mapped_column(String(FOLDED_NAME_LENGTH), unique=True, index=True)
     kind: Mapped[str] = mapped_column(String(32))
     country_code: Mapped[str | None] = mapped_column(String(2))
     # A person speaks for an organisation (Rami Abdel Rahman -> SOHR; John Kirby -> State Dept).
@@ -30,6 +45,11 @@ class Source(Timestamped, Base):
     url: Mapped[str | None] = mapped_column(String(1000))
 
     parent: Mapped[Source | None] = relationship(remote_side=[id], lazy="raise")
+
+    @validates("name")
+    def _fold_name(self, _key: str, name: str) -> str:
+        self.name_key = fold_name(name)
+        return name
 
 
 class Document(Timestamped, Base):
@@ -95,10 +115,20 @@ class Claim(Timestamped, Base):
     )
     # Structured specifics of the assertion (target groups, shares), for queries and exports.
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Rises by one per committed change of the claim or of the figures it carries.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     source: Mapped[Source] = relationship(foreign_keys=[source_id], lazy="raise")
     via_source: Mapped[Source | None] = relationship(foreign_keys=[via_source_id], lazy="raise")
     document: Mapped[Document | None] = relationship(lazy="raise")
+    # The casualty figures this claim gives (they belong to its event; see CasualtyFigure).
+    casualties: Mapped[list[CasualtyFigure]] = relationship(
+        lazy="raise",
+        order_by="CasualtyFigure.id",
+        primaryjoin="CasualtyFigure.claim_id == Claim.id",
+        foreign_keys="CasualtyFigure.claim_id",
+        viewonly=True,
+    )
 
 
 __all__ = ["Claim", "ClaimGrade", "Document", "Source"]

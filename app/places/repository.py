@@ -4,24 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.names import fold_name
 from app.models import Event, Place, TerritoryChange
 
 
 def place_natural_key(
     name: str, kind: str, country_code: str, admin1: str | None, admin2: str | None
 ) -> str:
+    """Each part folded (fold_name), joined by "|": the key that deduplicates places."""
     parts = [name, kind, country_code, admin1 or "", admin2 or ""]
-    return "|".join(" ".join(p.casefold().split()) for p in parts)
+    return "|".join(fold_name(p) for p in parts)
 
 
 async def find_by_natural_key(session: AsyncSession, key: str) -> Place | None:
     return (
         await session.execute(select(Place).where(Place.natural_key == key))
     ).scalar_one_or_none()
+
+
+async def insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """INSERT .. ON CONFLICT (natural_key) DO NOTHING: the new place's id, or None if it exists.
+
+    On PostgreSQL an uncommitted insert of the same key by another transaction makes this one
+    wait for it: None once it commits (the caller then reads that row, which READ COMMITTED
+    shows to its next statement), an insert of our own if it rolls back. SQLite has one writer,
+    so there the key is simply there or not.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(Place)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Place.natural_key])
+        .returning(Place.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get(session: AsyncSession, place_id: int) -> Place | None:
@@ -62,8 +85,9 @@ class PlaceFilter:
         if self.kinds:
             conds.append(Place.kind.in_(list(self.kinds)))
         if self.q:
-            key = " ".join(self.q.casefold().split())
-            conds.append(func.lower(Place.name).contains(key, autoescape=True))
+            # A name search, not an identity (that is natural_key): on SQLite lower() folds
+            # ASCII only, so a non-ASCII `q` may miss a differently cased name there.
+            conds.append(func.lower(Place.name).contains(fold_name(self.q), autoescape=True))
         if self.within_path is not None:
             # Descendants share the ancestor's path as a prefix (an indexed range scan).
             conds.append(Place.path.startswith(self.within_path))

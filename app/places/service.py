@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.etag import IfMatch
+from app.core.preconditions import require_current
 from app.core.schemas import Ref
+from app.core.unique import unique_or_conflict
 from app.models import Place
 from app.places import repository
 from app.places.repository import PlaceFilter, find_by_natural_key, place_natural_key
@@ -15,6 +18,8 @@ from app.places.schemas import PlaceCreate, PlacePatch, PlaceQuery, PlaceRead
 
 # The width of places.path; a deeper nesting than fits is refused, not truncated.
 MAX_PATH_LENGTH = 512
+# Reads and inserts a get-or-create tries before giving up (each retry needs a concurrent delete).
+_GET_OR_CREATE_ATTEMPTS = 3
 _KEY_FIELDS = ("name", "kind", "country_code", "admin1", "admin2")
 
 
@@ -63,26 +68,27 @@ async def set_parent(
     place.path = path
 
 
-def _new_place(data: PlaceFields, key: str) -> Place:
-    return Place(
-        name=data.name,
-        kind=data.kind,
-        country_code=data.country_code,
-        admin1=data.admin1,
-        admin2=data.admin2,
-        admin3=data.admin3,
-        latitude=data.latitude,
-        longitude=data.longitude,
-        geo_precision=data.geo_precision,
-        natural_key=key,
-        path="",
-    )
+def _new_values(data: PlaceFields, key: str) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "kind": data.kind,
+        "country_code": data.country_code,
+        "admin1": data.admin1,
+        "admin2": data.admin2,
+        "admin3": data.admin3,
+        "latitude": data.latitude,
+        "longitude": data.longitude,
+        "geo_precision": data.geo_precision,
+        "natural_key": key,
+        # Made of the id, so set once the row has one (set_parent).
+        "path": "",
+    }
 
 
 async def _insert(
     session: AsyncSession, data: PlaceFields, key: str, loc: list[str | int]
 ) -> Place:
-    place = _new_place(data, key)
+    place = Place(**_new_values(data, key))
     session.add(place)
     await session.flush()
     await set_parent(session, place, data.parent_id, loc)
@@ -93,14 +99,28 @@ async def _insert(
 async def get_or_create_place(
     session: AsyncSession, data: PlaceFields, loc: list[str | int]
 ) -> Place:
-    """The place with this natural key, created if new (coordinates filled in if missing)."""
+    """The place with this natural key, created if new (coordinates filled in if missing).
+
+    Safe against concurrent requests creating the same new place: the INSERT skips a key that
+    exists (ON CONFLICT DO NOTHING, waiting for an uncommitted one), and the row is then read.
+    """
     key = place_natural_key(data.name, data.kind, data.country_code, data.admin1, data.admin2)
-    place = await find_by_natural_key(session, key)
-    if place is not None:
-        if place.latitude is None and data.latitude is not None:
-            place.latitude, place.longitude = data.latitude, data.longitude
-        return place
-    return await _insert(session, data, key, loc)
+    for _ in range(_GET_OR_CREATE_ATTEMPTS):
+        place = await find_by_natural_key(session, key)
+        if place is not None:
+            if place.latitude is None and data.latitude is not None:
+                place.latitude, place.longitude = data.latitude, data.longitude
+            return place
+        new_id = await repository.insert_if_absent(session, _new_values(data, key))
+        if new_id is not None:
+            created = await repository.get(session, new_id)
+            assert created is not None
+            await set_parent(session, created, data.parent_id, loc)
+            await session.flush()
+            return created
+        # Another transaction committed this key between our read and our insert: read it.
+    # Only if that row were deleted again each time, between our insert and our read.
+    raise Conflict(f"place {data.name!r} is being created and deleted concurrently; retry")
 
 
 def _ancestor_ids(place: Place) -> list[int]:
@@ -147,6 +167,11 @@ async def _get(session: AsyncSession, place_id: int) -> Place:
     return place
 
 
+async def represent_place(session: AsyncSession, place_id: int) -> dict[str, Any]:
+    """A place as GET shows it (its ETag is the hash of this)."""
+    return (await get_place(session, place_id)).model_dump(mode="json")
+
+
 async def get_place(session: AsyncSession, place_id: int) -> PlaceRead:
     return (await _reads(session, [await _get(session, place_id)]))[0]
 
@@ -176,7 +201,8 @@ async def create_place(session: AsyncSession, data: PlaceCreate) -> PlaceRead:
     key = place_natural_key(data.name, data.kind, data.country_code, data.admin1, data.admin2)
     if await find_by_natural_key(session, key) is not None:
         raise Conflict(_duplicate_detail(data.name), code="duplicate")
-    place = await _insert(session, data, key, ["body"])
+    async with unique_or_conflict(session, _duplicate_detail(data.name)):
+        place = await _insert(session, data, key, ["body"])
     return await get_place(session, place.id)
 
 
@@ -197,7 +223,12 @@ async def _move(session: AsyncSession, place: Place, parent_id: int | None) -> N
     await repository.move_subtree(session, old_path, place.path, place.id)
 
 
-async def update_place(session: AsyncSession, place_id: int, patch: PlacePatch) -> PlaceRead:
+async def update_place(
+    session: AsyncSession, place_id: int, patch: PlacePatch, *, if_match: IfMatch | None = None
+) -> PlaceRead:
+    await require_current(
+        session, Place, place_id, "place", if_match, lambda: represent_place(session, place_id)
+    )
     place = await _get(session, place_id)
     fields = patch.model_fields_set
     merged = {f: getattr(patch, f) if f in fields else getattr(place, f) for f in _KEY_FIELDS}
@@ -212,16 +243,21 @@ async def update_place(session: AsyncSession, place_id: int, patch: PlacePatch) 
         raise Invalid(["body", "latitude"], "latitude and longitude come together")
     if "parent_id" in fields and patch.parent_id != place.parent_id:
         await _move(session, place, patch.parent_id)
-    for field in (*_KEY_FIELDS, "admin3", "latitude", "longitude", "geo_precision"):
-        if field in fields:
-            setattr(place, field, getattr(patch, field))
-    place.natural_key = key
-    await session.flush()
+    async with unique_or_conflict(session, _duplicate_detail(merged["name"])):
+        for field in (*_KEY_FIELDS, "admin3", "latitude", "longitude", "geo_precision"):
+            if field in fields:
+                setattr(place, field, getattr(patch, field))
+        place.natural_key = key
     return await get_place(session, place.id)
 
 
-async def delete_place(session: AsyncSession, place_id: int) -> None:
+async def delete_place(
+    session: AsyncSession, place_id: int, *, if_match: IfMatch | None = None
+) -> None:
     """Delete a place that no event, territory change or other place refers to."""
+    await require_current(
+        session, Place, place_id, "place", if_match, lambda: represent_place(session, place_id)
+    )
     await _get(session, place_id)
     usage = await repository.usage(session, place_id)
     if usage:

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.events.repository import get_event_by_key, get_event_for_update
+from app.events.repository import get_event_by_key
 from app.events.schemas import EventCreate
 from app.events.service import create_event, replace_event
 from app.seeding.files import SeedFileError
@@ -90,7 +90,5 @@ async def upsert_event(session: AsyncSession, data: EventCreate) -> Outcome:
         return "created"
     if (existing.extras or {}).get(DIGEST_KEY) == digest:
         return "unchanged"
-    event = await get_event_for_update(session, existing.id)
-    assert event is not None
-    await replace_event(session, event, data)
+    await replace_event(session, existing.id, data)
     return "updated"

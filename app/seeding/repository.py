@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.actors.repository import alias_key, find_by_name_or_alias
+from app.actors.repository import find_by_name_or_alias
+from app.core.names import fold_name
 from app.models import Actor, ActorAlias, Campaign, Claim, Document, Place, Source
 from app.places.repository import find_by_natural_key, place_natural_key
 from app.places.service import get_or_create_place, set_parent
@@ -76,7 +77,7 @@ async def upsert_source(session: AsyncSession, seed: SourceSeed) -> Outcome:
 
 
 async def _actor_by_name(session: AsyncSession, name: str) -> Actor | None:
-    stmt = select(Actor).where(func.lower(Actor.name) == alias_key(name))
+    stmt = select(Actor).where(Actor.name_key == fold_name(name))
     return (await session.execute(stmt)).scalars().first()
 
 
@@ -84,21 +85,21 @@ async def _add_aliases(session: AsyncSession, actor: Actor, aliases: list[str]) 
     """Add the aliases the actor lacks; never removes one (the API may have added it)."""
     rows = await session.execute(
         select(ActorAlias.alias_key, ActorAlias.actor_id).where(
-            ActorAlias.alias_key.in_([alias_key(a) for a in aliases])
+            ActorAlias.alias_key.in_([fold_name(a) for a in aliases])
         )
     )
     owners: dict[str, int] = {key: actor_id for key, actor_id in rows.all()}
     added = False
     for alias in aliases:
-        key = alias_key(alias)
-        if key == alias_key(actor.name) or owners.get(key) == actor.id:
+        key = fold_name(alias)
+        if key == actor.name_key or owners.get(key) == actor.id:
             continue
         if key in owners:
             raise SeedReferenceError(f"{actor.name}: alias {alias!r} belongs to another actor")
         other = await _actor_by_name(session, alias)
         if other is not None:
             raise SeedReferenceError(f"{actor.name}: alias {alias!r} is another actor's name")
-        session.add(ActorAlias(actor_id=actor.id, alias=alias, alias_key=key))
+        session.add(ActorAlias(actor_id=actor.id, alias=alias))
         owners[key] = actor.id
         added = True
     if added:
@@ -214,7 +215,7 @@ async def upsert_campaign(session: AsyncSession, seed: CampaignSeed) -> tuple[Ca
         "end_date": seed.end_date,
         "initiator_actor_id": initiator.id if initiator else None,
     }
-    stmt = select(Campaign).where(func.lower(Campaign.name) == seed.name.casefold())
+    stmt = select(Campaign).where(Campaign.name_key == fold_name(seed.name))
     campaign = (await session.execute(stmt)).scalars().first()
     if campaign is None:
         campaign = Campaign(name=seed.name, **values)

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import ReadKey, WriteKey
-from app.core.deps import SessionDep
+from app.core.deps import SessionDep, WriteSessionDep
+from app.core.etag import IfMatchDep, etag_of
 from app.core.rest import Page, PathId, cursor_after_id, keyset_page, problems
 from app.sources import service
 from app.sources.schemas import (
@@ -41,7 +42,7 @@ async def list_sources(
 
 @router.post("", status_code=201, summary="Create a source", responses=problems(401, 403, 409, 422))
 async def create_source(
-    data: SourceCreate, response: Response, session: SessionDep, _key: WriteKey
+    data: SourceCreate, response: Response, session: WriteSessionDep, _key: WriteKey
 ) -> SourceRead:
     source = await service.create_source(session, data)
     response.headers["Location"] = f"/v1/sources/{source.id}"
@@ -49,19 +50,31 @@ async def create_source(
 
 
 @router.get("/{source_id}", summary="Get a source", responses=problems(404, 422))
-async def get_source(source_id: PathId, session: SessionDep, _key: ReadKey) -> SourceRead:
-    return SourceRead.model_validate(await service.get_source(session, source_id))
+async def get_source(
+    source_id: PathId, response: Response, session: SessionDep, _key: ReadKey
+) -> SourceRead:
+    body = await service.represent_source(session, source_id)
+    response.headers["ETag"] = etag_of(body)
+    return SourceRead.model_validate(body)
 
 
 @router.patch(
     "/{source_id}",
     summary="Change some of a source's fields",
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(400, 401, 403, 404, 409, 412, 422, 428),
 )
 async def update_source(
-    source_id: PathId, patch: SourcePatch, session: SessionDep, _key: WriteKey
+    source_id: PathId,
+    patch: SourcePatch,
+    response: Response,
+    session: WriteSessionDep,
+    _key: WriteKey,
+    if_match: IfMatchDep,
 ) -> SourceRead:
-    return SourceRead.model_validate(await service.update_source(session, source_id, patch))
+    await service.update_source(session, source_id, patch, if_match=if_match)
+    body = await service.represent_source(session, source_id)
+    response.headers["ETag"] = etag_of(body)
+    return SourceRead.model_validate(body)
 
 
 @router.delete(
@@ -69,10 +82,12 @@ async def update_source(
     status_code=204,
     response_class=Response,
     summary="Delete a source that no claim or document cites",
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(400, 401, 403, 404, 409, 412, 422, 428),
 )
-async def delete_source(source_id: PathId, session: SessionDep, _key: WriteKey) -> None:
-    await service.delete_source(session, source_id)
+async def delete_source(
+    source_id: PathId, session: WriteSessionDep, _key: WriteKey, if_match: IfMatchDep
+) -> None:
+    await service.delete_source(session, source_id, if_match=if_match)
 
 
 @documents_router.get("", summary="List documents", responses=problems(400, 422))
@@ -93,7 +108,7 @@ async def list_documents(
     "", status_code=201, summary="Create a document", responses=problems(401, 403, 409, 422)
 )
 async def create_document(
-    data: DocumentCreate, response: Response, session: SessionDep, _key: WriteKey
+    data: DocumentCreate, response: Response, session: WriteSessionDep, _key: WriteKey
 ) -> DocumentRead:
     document = await service.create_document(session, data)
     response.headers["Location"] = f"/v1/documents/{document.id}"
@@ -101,20 +116,31 @@ async def create_document(
 
 
 @documents_router.get("/{document_id}", summary="Get a document", responses=problems(404, 422))
-async def get_document(document_id: PathId, session: SessionDep, _key: ReadKey) -> DocumentRead:
-    return DocumentRead.model_validate(await service.get_document(session, document_id))
+async def get_document(
+    document_id: PathId, response: Response, session: SessionDep, _key: ReadKey
+) -> DocumentRead:
+    body = await service.represent_document(session, document_id)
+    response.headers["ETag"] = etag_of(body)
+    return DocumentRead.model_validate(body)
 
 
 @documents_router.patch(
     "/{document_id}",
     summary="Change some of a document's fields",
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(400, 401, 403, 404, 409, 412, 422, 428),
 )
 async def update_document(
-    document_id: PathId, patch: DocumentPatch, session: SessionDep, _key: WriteKey
+    document_id: PathId,
+    patch: DocumentPatch,
+    response: Response,
+    session: WriteSessionDep,
+    _key: WriteKey,
+    if_match: IfMatchDep,
 ) -> DocumentRead:
-    document = await service.update_document(session, document_id, patch)
-    return DocumentRead.model_validate(document)
+    await service.update_document(session, document_id, patch, if_match=if_match)
+    body = await service.represent_document(session, document_id)
+    response.headers["ETag"] = etag_of(body)
+    return DocumentRead.model_validate(body)
 
 
 @documents_router.delete(
@@ -122,7 +148,9 @@ async def update_document(
     status_code=204,
     response_class=Response,
     summary="Delete a document that no claim cites",
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(400, 401, 403, 404, 409, 412, 422, 428),
 )
-async def delete_document(document_id: PathId, session: SessionDep, _key: WriteKey) -> None:
-    await service.delete_document(session, document_id)
+async def delete_document(
+    document_id: PathId, session: WriteSessionDep, _key: WriteKey, if_match: IfMatchDep
+) -> None:
+    await service.delete_document(session, document_id, if_match=if_match)

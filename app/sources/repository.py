@@ -10,15 +10,13 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.core.names import fold_name
 from app.models import Claim, Document, Source
 
 
-def name_key(name: str) -> str:
-    return " ".join(name.casefold().split())
-
-
 async def find_source_by_name(session: AsyncSession, name: str) -> Source | None:
-    stmt = select(Source).where(func.lower(Source.name) == name.strip().casefold())
+    """The source whose name folds like `name` (an index lookup on the folded key)."""
+    stmt = select(Source).where(Source.name_key == fold_name(name))
     return (await session.execute(stmt)).scalars().first()
 
 
@@ -41,7 +39,7 @@ async def source_exists(session: AsyncSession, source_id: int) -> bool:
 
 
 async def source_name_taken(session: AsyncSession, name: str, exclude_id: int | None) -> bool:
-    stmt = select(Source.id).where(func.lower(Source.name) == name_key(name))
+    stmt = select(Source.id).where(Source.name_key == fold_name(name))
     if exclude_id is not None:
         stmt = stmt.where(Source.id != exclude_id)
     return (await session.execute(stmt.limit(1))).first() is not None
@@ -64,7 +62,7 @@ class SourceFilter:
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if self.q:
-            conds.append(func.lower(Source.name).contains(name_key(self.q), autoescape=True))
+            conds.append(Source.name_key.contains(fold_name(self.q), autoescape=True))
         if self.kinds:
             conds.append(Source.kind.in_(list(self.kinds)))
         if self.country_codes:
@@ -156,7 +154,9 @@ class DocumentFilter:
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if self.q:
-            conds.append(func.lower(Document.title).contains(name_key(self.q), autoescape=True))
+            # A title search, not an identity, so no stored key: on SQLite lower() folds ASCII
+            # only, so a non-ASCII `q` may miss a differently cased title there.
+            conds.append(func.lower(Document.title).contains(fold_name(self.q), autoescape=True))
         if self.publisher_ids:
             conds.append(Document.publisher_id.in_(list(self.publisher_ids)))
         if self.date_from is not None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from app.actors import repository as actor_repository
 from tests.conftest import Api
+from tests.factories import create_actor
 from tests.support import (
     assert_problem,
     error_locs,
@@ -229,3 +234,101 @@ async def test_limit_out_of_range_and_tampered_cursor(api: Api) -> None:
     response = await api.get("/v1/actors", params={"cursor": tampered})
     assert_problem(response, 400, "invalid_cursor")
     assert_problem(await api.get("/v1/actors?cursor=garbage"), 400, "invalid_cursor")
+
+
+# ---- one key space for names and aliases (fold_name; actor_name_keys, migration 0009) ----
+
+
+async def test_case_and_unicode_variants_of_a_name_are_409(api: Api) -> None:
+    await create(api, name="Case Actor X", actor_type=2)
+    await create(api, name="Forces Spéciales", actor_type=1, aliases=["Straße Brigade"])
+    for name in [
+        "CASE ACTOR X",
+        "case  actor x",
+        "FORCES SPÉCIALES",  # SQLite's lower() would not fold "É"
+        "Forces Spe\u0301ciales",  # "é" as "e" and a combining accent
+        "STRASSE BRIGADE",  # another actor's alias, "ß" folded as "ss"
+    ]:
+        body = assert_problem(
+            await api.post("/v1/actors", json={"name": name, "actor_type": 2}), 409, "duplicate"
+        )
+        assert "already names another actor" in body["detail"]
+    assert api.count("actors") == 2
+
+
+async def test_an_alias_may_not_be_another_actors_name_or_alias(api: Api) -> None:
+    hts = await create(api, **HTS)
+    other = await create(api, name="Ahrar al-Sham", actor_type=2, aliases=["Ahrar"])
+    for aliases in (["HAY'AT TAHRIR AL-SHAM"], ["hts"], ["Harakat Ahrar", "TAHRIR AL-SHAM"]):
+        response = await api.patch(f"/v1/actors/{other['id']}", json={"aliases": aliases})
+        assert_problem(response, 409, "duplicate")
+    response = await api.patch(f"/v1/actors/{hts['id']}", json={"name": "AHRAR"})
+    assert_problem(response, 409, "duplicate")
+    assert (await api.get(f"/v1/actors/{other['id']}")).json()["aliases"] == ["Ahrar"]
+
+
+async def test_name_and_alias_may_trade_places(api: Api) -> None:
+    actor = await create(api, name="Jabhat al-Nusra", actor_type=2, aliases=["Nusra Front"])
+    response = await api.patch(
+        f"/v1/actors/{actor['id']}", json={"name": "Nusra Front", "aliases": ["Jabhat al-Nusra"]}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["aliases"] == ["Jabhat al-Nusra"]
+    # Renamed to one of its own aliases: the alias goes, being the name now.
+    renamed = await api.patch(f"/v1/actors/{actor['id']}", json={"name": "JABHAT AL-NUSRA"})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["aliases"] == []
+    resolved = await api.get("/v1/actors/resolve", params={"name": "jabhat al-nusra"})
+    assert resolved.json()["id"] == actor["id"]
+    assert (await api.get("/v1/actors/resolve", params={"name": "Nusra Front"})).status_code == 404
+
+
+async def test_lookups_by_name_or_alias_in_any_case(api: Api) -> None:
+    actor = await create(api, name="Forces Spéciales", actor_type=1, aliases=["Straße Brigade"])
+    for name in ["FORCES SPÉCIALES", "forces spe\u0301ciales", "STRASSE BRIGADE", "straße brigade"]:
+        response = await api.get("/v1/actors/resolve", params={"name": name})
+        assert response.status_code == 200, (name, response.text)
+        assert response.json()["id"] == actor["id"]
+    listed = await api.get("/v1/actors", params={"q": "SPÉCIALES"})
+    assert [a["id"] for a in listed.json()["items"]] == [actor["id"]]
+    listed = await api.get("/v1/actors", params={"q": "STRASSE"})
+    assert [a["id"] for a in listed.json()["items"]] == [actor["id"]]
+    # Events by an actor's alias, in another case.
+    event_id = insert_event(api.database_url)
+    insert_event_actor(api.database_url, event_id, actor["id"])
+    events = await api.get("/v1/events", params={"actor": "STRASSE BRIGADE"})
+    assert [e["id"] for e in events.json()["items"]] == [event_id]
+
+
+async def test_a_deleted_actors_names_are_free_again(api: Api) -> None:
+    actor = await create(api, **HTS)
+    assert (await api.delete(f"/v1/actors/{actor['id']}")).status_code == 204
+    assert api.count("actor_name_keys") == 0
+    again = await create(api, name="HTS", actor_type=2, aliases=["hay'at tahrir al-sham"])
+    assert again["id"] > actor["id"]
+
+
+async def test_the_database_refuses_a_clash_the_service_missed(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests racing past the check: the unique indexes answer, as a 409 naming the name."""
+    await create(api, **HTS)
+
+    async def nothing_taken(*_args: Any, **_kw: Any) -> list[str]:
+        return []
+
+    monkeypatch.setattr(actor_repository, "names_taken", nothing_taken)
+    for body in [
+        {"name": "HAY'AT TAHRIR AL-SHAM", "actor_type": 2},  # actors.name_key
+        {"name": "hts", "actor_type": 2},  # another actor's alias: actor_name_keys
+        {"name": "Jabhat Fateh al-Sham", "actor_type": 2, "aliases": ["Tahrir al-Sham"]},
+    ]:
+        detail = assert_problem(await api.post("/v1/actors", json=body), 409, "duplicate")
+        assert repr(body["name"]) in detail["detail"]
+    assert api.count("actors") == 1
+    # Written past the services altogether: only actor_name_keys sees these clashes.
+    with pytest.raises(IntegrityError):
+        create_actor(api.database_url, "hts")
+    with pytest.raises(IntegrityError):
+        create_actor(api.database_url, "Jaysh al-Fateh", aliases=["HAY'AT TAHRIR AL-SHAM"])
+    assert api.count("actors") == 1

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from app.core.db import make_sync_engine
+from app.core.names import fold_name
 from app.models import Actor, Claim, Event, EventActor, Place, Source
 from app.models.base import utcnow
 
@@ -72,17 +73,20 @@ def load_ucdp(url: str, path: Path, limit: int | None = None) -> int:
             }
         )
         for role, name in (("initiator", row["side_a"]), ("target", row["side_b"])):
-            if name not in actors:
-                actors[name] = {
+            # Names that fold alike are one actor (actors.name_key is unique).
+            actor_key = fold_name(name)
+            if actor_key not in actors:
+                actors[actor_key] = {
                     "id": len(actors) + 1,
                     "name": name,
+                    "name_key": actor_key,
                     "actor_type": 1 if name.startswith("Government of") else 2,
                     "created_at": now,
                     "updated_at": now,
                 }
             link = {
                 "event_id": event_id,
-                "actor_id": actors[name]["id"],
+                "actor_id": actors[actor_key]["id"],
                 "role": role,
                 "status": "confirmed",
             }
@@ -91,10 +95,12 @@ def load_ucdp(url: str, path: Path, limit: int | None = None) -> int:
             ):
                 links.append(link)
         for office in {s.strip() for s in row["source_office"].split(";") if s.strip()}:
-            if office not in sources:
-                sources[office] = {
+            source_key = fold_name(office[:255])
+            if source_key not in sources:
+                sources[source_key] = {
                     "id": len(sources) + 1,
                     "name": office[:255],
+                    "name_key": source_key,
                     "kind": "other",
                     "created_at": now,
                     "updated_at": now,
@@ -102,7 +108,7 @@ def load_ucdp(url: str, path: Path, limit: int | None = None) -> int:
             claims.append(
                 {
                     "event_id": event_id,
-                    "source_id": sources[office]["id"],
+                    "source_id": sources[source_key]["id"],
                     "kind": "occurrence",
                     "stance": "asserts",
                     "assertion": "UCDP GED",

@@ -161,3 +161,15 @@ async def test_writes_need_a_write_key(api: Api) -> None:
         await api.post("/v1/campaigns", json=body, headers=api.read_auth), 403, "forbidden"
     )
     assert api.count("campaigns") == 0
+
+
+async def test_campaign_names_are_unique_ignoring_case_beyond_ascii(api: Api) -> None:
+    campaign = await create(api, name="Opération Spéciale")
+    for name in ["OPÉRATION SPÉCIALE", "ope\u0301ration  spe\u0301ciale"]:
+        assert_problem(await api.post("/v1/campaigns", json={"name": name}), 409, "duplicate")
+    other = await create(api, name="Operation Dawn")
+    rename = await api.patch(f"/v1/campaigns/{other['id']}", json={"name": "OPÉRATION spéciale"})
+    assert_problem(rename, 409, "duplicate")
+    listed = await api.get("/v1/campaigns", params={"q": "SPÉCIALE"})
+    assert [c["id"] for c in listed.json()["items"]] == [campaign["id"]]
+    assert api.count("campaigns") == 2

@@ -47,7 +47,7 @@ async def test_copy_equals_python_rows(
     params = {"format": "csv", "sort": "id"}
     if set_based:
         # A whole-table export in id order (no sort= given): lists joined, not looked up.
-        monkeypatch.setattr("app.events.endpoints.SET_BASED_FROM_ROWS", 10)
+        monkeypatch.setattr("app.events.reads.SET_BASED_FROM_ROWS", 10)
         del params["sort"]
     r = await api.get("/v1/events", params=params)
     assert r.status_code == 200

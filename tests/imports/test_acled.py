@@ -199,10 +199,19 @@ async def test_deletion_list_leaves_tombstones(api: Api) -> None:
     again = await run_file(api.database_url, FIXTURES / "acled-deletions.csv", "acled-deletions")
     assert (again.deleted, again.unchanged) == (0, 3)
 
-    # The events come back if a file has them again; their tombstones go.
+    deleted_feed = (await api.get("/acled/deleted/read")).json()["data"]
+    assert sorted(d["event_id_cnty"] for d in deleted_feed) == ["TST2", "TST6"]
+
+    # The events come back, with new ids, if a file has them again. The old ids stay deleted
+    # (a client that held them learns it from /v1/changes); ACLED's deleted list drops the keys.
     back = await run_file(api.database_url, CURRENT, "acled")
     assert (back.inserted, back.unchanged) == (2, 4)
-    assert query(api.database_url, "SELECT count(*) FROM event_tombstones")[0][0] == 0
+    assert query(api.database_url, "SELECT count(*) FROM event_tombstones")[0][0] == 2
+    assert event_id(api.database_url, "acled", "TST2") > gone
+    assert (await api.get("/acled/deleted/read")).json()["data"] == []
+    feed = (await api.get("/v1/changes", params={"view": "ids"})).json()
+    assert gone in [d["event_id"] for d in feed["deleted"]]
+    assert gone not in [c["id"] for c in feed["changed"]]
 
 
 EXPECTED_REJECTS = [

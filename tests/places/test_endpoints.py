@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from app.places import service as place_service
+from app.places.repository import find_by_natural_key
 from tests.conftest import Api
 from tests.support import (
     assert_problem,
@@ -210,3 +214,62 @@ async def test_pages(api: Api) -> None:
     tampered = await api.get("/v1/places", params={"cursor": "eyJhZnRlcl9pZCI6MX0.AAAA"})
     assert_problem(tampered, 400, "invalid_cursor")
     assert_problem(await api.get("/v1/places?limit=5000"), 422, "validation_error")
+
+
+async def test_natural_keys_fold_beyond_ascii(api: Api) -> None:
+    await create(api, name="Tell Abyaḍ", kind="town", admin1="Raqqa")
+    await create(api, name="Straße", kind="neighbourhood", admin1="Hama")
+    for name, kind, admin1 in [
+        ("TELL ABYAḌ", "town", "RAQQA"),
+        ("STRASSE", "neighbourhood", "hama"),
+    ]:
+        body = {"name": name, "kind": kind, "country_code": "SY", "admin1": admin1}
+        assert_problem(await api.post("/v1/places", json=body), 409, "duplicate")
+    assert api.count("places") == 2
+
+
+def event_at(external_id: str, place: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "external_id": external_id,
+        "date_start": "2015-10-08",
+        "sub_event_type": "armed_clash",
+        "summary": f"Clashes at {place['name']}",
+        "place": place,
+    }
+
+
+async def test_inline_places_resolve_to_one_record(api: Api) -> None:
+    village = {"name": "Kafr Nabudah", "kind": "village", "country_code": "SY", "admin1": "Hama"}
+    first = await api.post("/v1/events", json=event_at("E-1", village))
+    assert first.status_code == 201, first.text
+    shouted = {**village, "name": "KAFR  NABUDAH", "admin1": "HAMA", "latitude": 35.43}
+    shouted["longitude"] = 36.52
+    second = await api.post("/v1/events", json=event_at("E-2", shouted))
+    assert second.status_code == 201, second.text
+    assert first.json()["place"]["id"] == second.json()["place"]["id"]
+    assert api.count("places") == 1
+    # The coordinates the first write lacked are filled in; the name stays as first written.
+    place = (await api.get(f"/v1/places/{first.json()['place']['id']}")).json()
+    assert (place["name"], place["latitude"]) == ("Kafr Nabudah", 35.43)
+
+
+async def test_an_inline_place_created_meanwhile_is_used_not_duplicated(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A concurrent request commits the place between our look and our insert."""
+    village = {"name": "Latamneh", "kind": "town", "country_code": "SY", "admin1": "Hama"}
+    first = await api.post("/v1/events", json=event_at("E-1", village))
+    assert first.status_code == 201, first.text
+    looks = 0
+
+    async def missed_once(session: Any, key: str) -> Any:
+        nonlocal looks
+        looks += 1
+        return None if looks == 1 else await find_by_natural_key(session, key)
+
+    monkeypatch.setattr(place_service, "find_by_natural_key", missed_once)
+    second = await api.post("/v1/events", json=event_at("E-2", {**village, "name": "LATAMNEH"}))
+    assert second.status_code == 201, second.text
+    assert second.json()["place"]["id"] == first.json()["place"]["id"]
+    assert looks == 2
+    assert api.count("places") == 1

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from app.sources import repository as source_repository
 from tests.conftest import Api
 from tests.support import assert_problem, error_locs, insert_event
 
@@ -214,3 +217,53 @@ async def test_writes_need_a_write_key(api: Api) -> None:
         "forbidden",
     )
     assert api.count("sources") == api.count("documents") == 0
+
+
+async def test_source_names_clash_beyond_ascii(api: Api) -> None:
+    await create(api, "/v1/sources", name="Agence Spéciale de Presse", kind="news_agency")
+    await create(api, "/v1/sources", name="Straße Zeitung", kind="newspaper")
+    for name in [
+        "AGENCE SPÉCIALE DE PRESSE",
+        "agence spe\u0301ciale  de presse",
+        "STRASSE ZEITUNG",
+    ]:
+        response = await api.post("/v1/sources", json={"name": name, "kind": "other"})
+        assert_problem(response, 409, "duplicate")
+    assert api.count("sources") == 2
+
+
+async def test_the_unique_index_answers_a_clash_the_check_missed(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests racing past the check: the second is refused by sources.name_key."""
+    afp = await create(api, "/v1/sources", name="AFP", kind="news_agency")
+    other = await create(api, "/v1/sources", name="Reuters", kind="news_agency")
+
+    async def not_taken(*_args: Any) -> bool:
+        return False
+
+    monkeypatch.setattr(source_repository, "source_name_taken", not_taken)
+    body = assert_problem(
+        await api.post("/v1/sources", json={"name": "afp", "kind": "newspaper"}), 409, "duplicate"
+    )
+    assert "'afp'" in body["detail"]
+    rename = await api.patch(f"/v1/sources/{other['id']}", json={"name": "Afp"})
+    assert_problem(rename, 409, "duplicate")
+    assert (await api.get(f"/v1/sources/{afp['id']}")).json()["name"] == "AFP"
+    assert api.count("sources") == 2
+
+
+async def test_sources_are_found_by_name_in_any_case(api: Api) -> None:
+    source = await create(api, "/v1/sources", name="Agence Spéciale de Presse", kind="news_agency")
+    listed = await api.get("/v1/sources", params={"q": "SPÉCIALE"})
+    assert [s["id"] for s in listed.json()["items"]] == [source["id"]]
+    event = {
+        "external_id": "SRC-1",
+        "date_start": "2015-10-08",
+        "sub_event_type": "armed_clash",
+        "summary": "Clashes north of Hama",
+        "claims": [{"source": "AGENCE SPE\u0301CIALE DE PRESSE", "assertion": "clashes reported"}],
+    }
+    response = await api.post("/v1/events", json=event)
+    assert response.status_code == 201, response.text
+    assert response.json()["claims"][0]["source"]["id"] == source["id"]

@@ -1,0 +1,122 @@
+"""Event list use cases: one keyset page as JSON, or every matching event streamed as a file.
+
+The route negotiates the format and wraps what these return in a response; the SQL is built by
+`queries` (filters, order, seek), `listing` (a page's rows) and the export modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.pagination import decode_cursor, encode_cursor
+from app.events import repository
+from app.events.listing import load_event_dicts
+from app.events.queries import (
+    EventFilters,
+    QueryContext,
+    conditions,
+    cursor_payload,
+    keyset_page,
+    ordered,
+)
+from app.exports.acled_pg import (
+    SET_BASED_FROM_ROWS,
+    at_least,
+    copy_csv,
+    inner_columns,
+    join_lists,
+)
+from app.exports.rows import export_columns, stream_export_rows
+from app.exports.stream import MEDIA_TYPES, csv_head, export_stream, prefixed
+
+
+@dataclass(frozen=True)
+class EventListPage:
+    """One page of the list: its items, the cursor of the next page (None: the last), the count."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None
+
+
+@dataclass(frozen=True)
+class EventExport:
+    """A streamed export: its media type, a file name for CSV, and the body's bytes."""
+
+    media_type: str
+    filename: str | None
+    body: AsyncIterator[bytes]
+
+
+def _cursor(filters: EventFilters, secret: str) -> dict[str, Any] | None:
+    return decode_cursor(secret, filters.cursor) if filters.cursor else None
+
+
+async def list_page(
+    session: AsyncSession, filters: EventFilters, ctx: QueryContext, secret: str
+) -> EventListPage:
+    """The page after `filters.cursor` in the total order (sort key, id); a bad cursor is a 400."""
+    cursor = _cursor(filters, secret)
+    where = conditions(filters, ctx)
+    rows = await repository.page_ids(session, keyset_page(filters, where, cursor, ctx))
+    has_more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    items = await load_event_dicts(session, [r[1] for r in rows], filters.fields)
+    if filters.sort == "distance" and (not filters.fields or "distance_km" in filters.fields):
+        for item, row in zip(items, rows, strict=True):
+            item["distance_km"] = row[0]
+    next_cursor = None
+    if has_more:
+        next_cursor = encode_cursor(secret, cursor_payload(filters, rows[-1]))
+    total = await repository.count(session, where) if filters.total else None
+    return EventListPage(items=items, next_cursor=next_cursor, total=total)
+
+
+async def export(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    filters: EventFilters,
+    fmt: str,
+    ctx: QueryContext,
+    secret: str,
+) -> EventExport:
+    """Every matching event (or `limit` of them) as csv, geojson or ndjson, in the list's order.
+
+    Without sort= (and without a cursor, which carries its sort) an export comes in id order,
+    the order the database reads fastest. A bad cursor is a 400 here, before anything is sent.
+    The stream reads through sessions of its own, opened as it is consumed.
+    """
+    cursor = _cursor(filters, secret)
+    where = conditions(filters, ctx)
+    if "sort" not in filters.model_fields_set and cursor is None:
+        filters = filters.model_copy(update={"sort": "id"})
+    capped = "limit" in filters.model_fields_set
+    body: AsyncIterator[bytes]
+    stmt: Select[Any]
+    if fmt == "csv" and filters.shape == "acled" and ctx.dialect == "postgresql":
+        # PostgreSQL writes ACLED's CSV itself (COPY): the export runs at the database's speed.
+        # A large export in id order joins each list aggregated once; others look them up.
+        set_based = (
+            filters.sort == "id"
+            and not capped
+            and await at_least(sessionmaker, where, SET_BASED_FROM_ROWS)
+        )
+        stmt = ordered(filters, where, cursor, ctx, *inner_columns(set_based), details=True)
+        if set_based:
+            stmt = join_lists(stmt)
+        if capped:
+            stmt = stmt.limit(filters.limit)
+        body = prefixed(csv_head("acled", filters.hxl), copy_csv(sessionmaker, stmt))
+    else:
+        stmt = ordered(filters, where, cursor, ctx, *export_columns(ctx.dialect), details=True)
+        if capped:
+            stmt = stmt.limit(filters.limit)
+        body = export_stream(
+            fmt, stream_export_rows(sessionmaker, stmt), filters.shape, filters.hxl
+        )
+    filename = f"events-{filters.shape}.csv" if fmt == "csv" else None
+    return EventExport(media_type=MEDIA_TYPES[fmt], filename=filename, body=body)
