@@ -10,11 +10,11 @@ from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, SettingsDep, WriteSessionDep
-from app.core.errors import NotFound, Problem, ProblemError
+from app.core.errors import Problem, ProblemError
 from app.core.etag import IfMatchDep
 from app.core.responses import json_response
 from app.core.rest import PathId, problems
-from app.events import history, reads, repository, service
+from app.events import reads, service
 from app.events.queries import EventFilters, QueryContext
 from app.events.schemas import (
     EventCreate,
@@ -189,7 +189,5 @@ async def delete_event(
     responses=ERRORS,
 )
 async def list_revisions(event_id: PathId, session: SessionDep, _key: ReadKey) -> Any:
-    revisions = await history.list_revisions(session, event_id)
-    if not revisions and await repository.get_event_by_id(session, event_id) is None:
-        raise NotFound("event", event_id)
+    revisions = await reads.list_revisions(session, event_id)
     return [EventRevisionRead.model_validate(r) for r in revisions]

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.errors import NotFound
 from app.core.pagination import decode_cursor, encode_cursor
-from app.events import repository
+from app.events import history, repository
 from app.events.listing import load_event_dicts
 from app.events.queries import (
     EventFilters,
@@ -33,6 +34,7 @@ from app.exports.acled_pg import (
 )
 from app.exports.rows import export_columns, stream_export_rows
 from app.exports.stream import MEDIA_TYPES, csv_head, export_stream, prefixed
+from app.models import EventRevision
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,11 @@ async def export(
         )
     filename = f"events-{filters.shape}.csv" if fmt == "csv" else None
     return EventExport(media_type=MEDIA_TYPES[fmt], filename=filename, body=body)
+
+
+async def list_revisions(session: AsyncSession, event_id: int) -> list[EventRevision]:
+    """Every revision of an event, deleted ones included; 404 if it never existed."""
+    revisions = await history.list_revisions(session, event_id)
+    if not revisions and await repository.get_event_by_id(session, event_id) is None:
+        raise NotFound("event", event_id)
+    return revisions

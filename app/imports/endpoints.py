@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import ReadKey, WriteKeyDetached
 from app.core.deps import SessionDep
-from app.core.errors import NotFound, Problem, ProblemError
+from app.core.errors import Problem, ProblemError
 from app.core.rest import PathId, problems
-from app.imports import repository, service
+from app.imports import service
 from app.imports.recovery import UPLOAD_PREFIX
 from app.imports.schemas import ImportJobRead
 from app.imports.service import ImportFormat, ImportRequest
@@ -116,16 +116,12 @@ async def create_import(
     else:
         await run_in_threadpool(service.run_job, database_url, job_id, job_request, cleanup=True)
     response.headers["Location"] = f"/v1/imports/{job_id}"
-    job = await repository.get_job(session, job_id)
-    assert job is not None
-    return ImportJobRead.of(job)
+    return ImportJobRead.of(await service.read_job(session, job_id))
 
 
 @router.get(
     "/{job_id}", summary="An import job: status, counts, rejects", responses=problems(404, 422)
 )
 async def get_import(job_id: PathId, session: SessionDep, _key: ReadKey) -> ImportJobRead:
-    job = await repository.get_job(session, job_id)
-    if job is None:
-        raise NotFound("import", job_id)
+    job = await service.read_job(session, job_id)
     return ImportJobRead.of(job)

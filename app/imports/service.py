@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import make_engine, make_sessionmaker, make_sync_engine
+from app.core.errors import NotFound
 from app.imports import repository
 from app.imports.acled import DATASET_SOURCE as ACLED_SOURCE
 from app.imports.acled import AcledParser
@@ -27,6 +29,7 @@ from app.imports.staging import vacuum_written
 from app.imports.ucdp import DATASET_SOURCE as UCDP_SOURCE
 from app.imports.ucdp import UcdpParser
 from app.imports.vocab import Taxonomy
+from app.models import ImportJob
 from app.models.base import utcnow
 
 log = logging.getLogger("conflictdb.imports")
@@ -343,3 +346,11 @@ class _JobProgress:
         if now - self.last >= PROGRESS_EVERY_SECONDS:
             self.last = now
             repository.update_job(self.engine, self.job_id, rows_read=rows)
+
+
+async def read_job(session: AsyncSession, job_id: int) -> ImportJob:
+    """An import job as it stands; 404 if there is none."""
+    job = await repository.get_job(session, job_id)
+    if job is None:
+        raise NotFound("import", job_id)
+    return job

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import EventType, SubEventType
+from app.taxonomy import repository
 
 TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "seeds" / "taxonomy.csv"
 
@@ -47,3 +48,7 @@ async def load_taxonomy(session: AsyncSession, path: Path = TAXONOMY_CSV) -> int
             changed += 1
     await session.flush()
     return changed
+
+
+async def list_sub_event_types(session: AsyncSession) -> list[SubEventType]:
+    return list(await repository.list_sub_event_types(session))
