@@ -393,7 +393,10 @@ def ordered(
     `details` joins the sub-event type and (outer) the place, for columns taken from them.
     """
     spec = sort_spec(f, ctx)
-    stmt = select(spec.column, Event.id, *columns).select_from(Event).where(*where)
+    # Labelled: an export may select the same column again (updated_at as ACLED's timestamp).
+    stmt = (
+        select(spec.column.label("sort_key"), Event.id, *columns).select_from(Event).where(*where)
+    )
     if spec.kind == "float":
         stmt = stmt.join(Place, Event.place_id == Place.id).where(Place.latitude.is_not(None))
     elif details:
