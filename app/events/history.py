@@ -9,6 +9,7 @@ however many of its parts changed; the revision of that version holds the event 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,6 +22,22 @@ from app.models.base import utcnow
 
 _SEQ = "conflictdb.change_seq"
 _BUMPED = "conflictdb.bumped"
+_RECORDED = "conflictdb.recorded"
+
+
+def _recorded(session: AsyncSession) -> dict[int, Any]:
+    entry = session.info.get(_RECORDED)
+    if entry is None or entry[0] is not session.sync_session.get_transaction():
+        return {}
+    snapshots: dict[int, Any] = entry[1]
+    return snapshots
+
+
+def recorded(session: AsyncSession, event_id: int) -> dict[str, Any] | None:
+    """The event as this transaction's last `record_change` left it (its GET representation),
+    so that a write's answer need not load it again."""
+    snapshot: dict[str, Any] | None = _recorded(session).get(event_id)
+    return snapshot
 
 
 def _tx_cache(session: AsyncSession, key: str) -> dict[int, EventRevision] | None:
@@ -109,6 +126,7 @@ async def record_change(
         session.add(revision)
         bumped[event_id] = revision
     revision.snapshot = event_dict(full)
+    session.info[_RECORDED] = (tx, {**_recorded(session), event_id: revision.snapshot})
     await session.flush()
     return revision
 

@@ -113,6 +113,14 @@ async def get_event(session: AsyncSession, event_id: int) -> tuple[dict[str, Any
     return body, etag_of(body)
 
 
+async def written_event(session: AsyncSession, event_id: int) -> tuple[dict[str, Any], str]:
+    """The event as the write that just ran left it, with its ETag (no second load)."""
+    body = history.recorded(session, event_id)
+    if body is None:
+        return await get_event(session, event_id)
+    return body, etag_of(body)
+
+
 async def _locked(session: AsyncSession, event_id: int, if_match: IfMatch | None) -> None:
     """Lock the event for this transaction; 404 if it is gone, 412 if If-Match names another."""
     if event_id not in await history.lock_events(session, [event_id]):
