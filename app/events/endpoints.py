@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, SettingsDep, WriteSessionDep
-from app.core.errors import ProblemError
+from app.core.errors import Problem, ProblemError
 from app.core.etag import IfMatchDep
 from app.core.responses import json_response
 from app.core.rest import PathId, problems
@@ -27,18 +27,12 @@ from app.exports.stream import negotiate
 
 router = APIRouter(prefix="/events", tags=["events"])
 
-ERRORS: dict[int | str, dict[str, Any]] = problems(
-    401,
-    403,
-    404,
-    409,
-    documented={
-        401: "Missing or invalid API key",
-        403: "The key may not write",
-        404: "No such event",
-        409: "An event with this natural key exists",
-    },
-)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing or invalid API key"},
+    403: {"model": Problem, "description": "The key may not write"},
+    404: {"model": Problem, "description": "No such event"},
+    409: {"model": Problem, "description": "An event with this natural key exists"},
+}
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, **problems(400, 412, 428)}
 
 
@@ -59,14 +53,8 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
             "application/x-ndjson": {"schema": {"type": "string"}},
         },
     },
-    **problems(
-        400,
-        406,
-        documented={
-            400: "Invalid cursor",
-            406: "No format in Accept that this list can produce",
-        },
-    ),
+    400: {"model": Problem, "description": "Invalid cursor"},
+    406: {"model": Problem, "description": "No format in Accept that this list can produce"},
 }
 
 
