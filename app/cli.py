@@ -72,11 +72,15 @@ def serve(
     database_url: DbOption = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn (keys and e-mail addresses redacted from its logs)."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    from app.core.http import log_config
 
     if database_url:
         os.environ["DATABASE_URL"] = database_url
+    settings = Settings()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -84,6 +88,10 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        log_config=log_config(LOGGING_CONFIG),
+        # Room for a long URL or large headers to be parsed, and refused with 414 / 431 by the
+        # app, instead of the connection being dropped.
+        h11_max_incomplete_event_size=settings.max_request_head_bytes,
     )
 
 

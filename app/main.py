@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
 
 from app import __version__
 from app.acled_api.endpoints import mount as mount_acled_api
@@ -16,8 +24,11 @@ from app.changes.endpoints import router as changes_router
 from app.claims.endpoints import router as claims_router
 from app.core.config import Settings
 from app.core.db import WriteGate, make_engine, make_sessionmaker, make_write_engine
-from app.core.errors import Problem, install_error_handlers
+from app.core.errors import install_error_handlers
 from app.core.etag import ETagMiddleware
+from app.core.http import STATIC_DOCS, CorsMiddleware, GuardMiddleware, HeadersMiddleware
+from app.core.ratelimit import install_rate_limits
+from app.core.rest import problems
 from app.events.endpoints import router as events_router
 from app.events.spatial import detect_context
 from app.imports.endpoints import router as imports_router
@@ -35,9 +46,39 @@ Stability promise: within `/v1` changes are additive only. Errors are RFC 9457 p
 stable `code`.
 """
 
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    422: {"model": Problem, "description": "Invalid input: `errors` lists each field and why"},
-}
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {**problems(422)}
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """/docs and /redoc with Swagger UI and ReDoc from the fastapi-offline package: no CDN."""
+    assets = str(files("fastapi_offline") / "static")
+    app.mount(STATIC_DOCS, StaticFiles(directory=assets), name="static-docs")
+    oauth2_redirect = "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=oauth2_redirect,
+            swagger_js_url=f"{STATIC_DOCS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{STATIC_DOCS}/swagger-ui.css",
+            swagger_favicon_url=f"{STATIC_DOCS}/favicon.png",
+        )
+
+    @app.get(oauth2_redirect, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{STATIC_DOCS}/redoc.standalone.js",
+            redoc_favicon_url=f"{STATIC_DOCS}/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -73,10 +114,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Outermost last: headers, CORS, limits and early authentication, ETags, the routes.
     app.add_middleware(ETagMiddleware)
+    app.add_middleware(GuardMiddleware, settings=settings)
+    # Outside Guard (a refused request costs nothing), inside CORS and security headers.
+    install_rate_limits(app, settings)
+    app.add_middleware(CorsMiddleware, settings=settings)
+    app.add_middleware(HeadersMiddleware)
+    _mount_docs(app)
     for router in (
         events_router,
         actors_router,

@@ -90,8 +90,10 @@ class AcledQuery:
             yield from clause
 
 
-# Integers beyond this are no ACLED value, and would overflow a database parameter.
-MAX_INT = 2**53
+# Every ACLED integer column (year, iso, fatalities, geo_precision, ...) is a 32-bit integer
+# on PostgreSQL: a larger operand would fail while the response streams, so it is refused
+# (400) before the response starts.
+MAX_INT = 2**31 - 1
 MAX_TIMESTAMP = 253_402_200_000  # late 9999
 
 
@@ -104,7 +106,9 @@ def _typed(column: str, kind: Kind, op: Op, raw: str) -> Any:
         if kind == "int":
             value = int(raw)
             if abs(value) > MAX_INT:
-                raise ValueError(raw)
+                raise AcledQueryError(
+                    f"{column}: {raw[:40]!r} is not an integer from -{MAX_INT} to {MAX_INT}"
+                )
             return value
         if kind == "float":
             number = float(raw)
@@ -142,7 +146,7 @@ def parse_timestamp(raw: str) -> int:
 
 
 def _parse_op(column: str, raw: str | None, default: Op) -> Op:
-    if raw is None or raw.strip() == "":
+    if raw is None:
         return default
     op = raw.strip().upper()
     if op == "==":
@@ -211,6 +215,10 @@ def parse_query(
             ops[name[: -len("_where")]] = value
         elif name not in columns and name not in allowed_options:
             raise AcledQueryError(f"unknown parameter {name!r}")
+    for column, raw_op in ops.items():
+        # Checked even when the column's value is blank: an operator outside the documented
+        # enum is an error whatever it would apply to.
+        _parse_op(column, raw_op, columns[column].default_op)
     for name, raw in given.items():
         if name not in columns:
             continue

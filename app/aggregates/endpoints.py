@@ -10,8 +10,8 @@ from app.aggregates import service
 from app.aggregates.schemas import AggregateQuery
 from app.auth.dependencies import ReadKey
 from app.core.deps import SessionDep
-from app.core.errors import Problem
 from app.core.responses import json_response
+from app.core.rest import problems
 
 router = APIRouter(prefix="/aggregates", tags=["aggregates"])
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/aggregates", tags=["aggregates"])
 @router.get(
     "",
     summary="Count events and sum fatalities by time bucket and dimensions",
-    responses={422: {"model": Problem, "description": "Invalid parameters or too many groups"}},
+    responses=problems(422, documented={422: "Invalid parameters or too many groups"}),
 )
 async def aggregate_events(
     request: Request,

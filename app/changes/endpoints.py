@@ -15,8 +15,8 @@ from app.auth.dependencies import ReadKey
 from app.changes import service
 from app.changes.schemas import ChangesQuery
 from app.core.deps import SessionDep, SettingsDep
-from app.core.errors import Problem
 from app.core.responses import json_response
+from app.core.rest import problems, public_url
 
 router = APIRouter(prefix="/changes", tags=["changes"])
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/changes", tags=["changes"])
 @router.get(
     "",
     summary="Events changed and deleted since a position (or a moment), for incremental sync",
-    responses={400: {"model": Problem, "description": "Invalid cursor"}},
+    responses=problems(400, documented={400: "Invalid cursor"}),
 )
 async def changes(
     request: Request,
@@ -37,7 +37,7 @@ async def changes(
     page = await service.changes_page(session, query, settings.cursor_secret)
     headers: dict[str, str] = {}
     if page.next_cursor is not None:
-        url = str(request.url.include_query_params(cursor=page.next_cursor))
+        url = public_url(request, request.url.include_query_params(cursor=page.next_cursor))
         page.body["next_cursor"] = page.next_cursor
         page.body["next_url"] = url
         headers["Link"] = f'<{url}>; rel="next"'

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.core.rest import DbId, JsonObject, LongText, NameStr, PageQuery
+from app.core.rest import DbId, JsonObject, LongText, NameStr, PageQuery, StoredJson
 from app.core.schemas import StrictModel
 from app.events.schemas import ClaimCasualtyIn
 from app.models.vocab import ClaimGrade, ClaimKind, ClaimStance
@@ -128,7 +128,7 @@ class ClaimRead(BaseModel):
     quote: str | None
     claimed_on: dt.date | None
     disputes_claim_id: int | None
-    attributes: dict[str, Any] | None
+    attributes: StoredJson | None
     casualties: list[ClaimCasualtyRead]
     version: int
     created_at: dt.datetime

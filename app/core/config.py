@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./conflictdb.sqlite3"
 
@@ -43,11 +45,38 @@ class Settings(BaseSettings):
     # When true, PUT/PATCH/DELETE without If-Match are refused (428): no blind overwrites.
     require_if_match: bool = False
     echo_sql: bool = False
+    # Limits (app/core/http.py): 413 / 414 / 431 before the body is read.
+    max_json_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 2 * 1024 * 1024 * 1024
+    max_url_bytes: int = 16 * 1024
+    max_header_bytes: int = 64 * 1024
+    # What uvicorn buffers of a request line and headers (`conflictdb serve`); it must exceed
+    # the two limits above for their 414 / 431 to be answered instead of a dropped connection.
+    max_request_head_bytes: int = 4 * 1024 * 1024
+    # Hosts whose Host header may appear in the URLs we build (next_url, Link); the server's
+    # own address is trusted too. Others are dropped (public_base_url wins when set).
+    trusted_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "::1", "testserver"]
+    # CORS: who may read (GET/HEAD/OPTIONS) and who may also write, by Origin.
+    cors_read_origins: Annotated[list[str], NoDecode] = ["*"]
+    cors_write_origins: Annotated[list[str], NoDecode] = []
 
     @field_validator("database_url")
     @classmethod
     def _normalize(cls, value: str) -> str:
         return normalize_database_url(value)
+
+    @field_validator("trusted_hosts", "cors_read_origins", "cors_write_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # From the environment: `a.example,b.example` (a JSON list works too).
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -95,11 +95,31 @@ class GeoPolygon:
     bounds: BBox
 
 
+MAX_POLYGON_NESTING = 16
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of a JSON text (brackets inside strings counted too: an
+    over-estimate only refuses absurd input)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_polygon(text: str) -> GeoPolygon:
     """A GeoJSON Polygon or MultiPolygon geometry (or a Feature holding one), validated."""
+    if _nesting(text) > MAX_POLYGON_NESTING:
+        # A GeoJSON MultiPolygon is 4 arrays deep in 2 objects; refusing deeper text before
+        # parsing it keeps a crafted `[[[[...` from exhausting the parser's stack.
+        raise ValueError(f"polygon: nested more than {MAX_POLYGON_NESTING} levels deep")
     try:
         obj = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ValueError("polygon: not valid JSON") from exc
     if isinstance(obj, dict) and obj.get("type") == "Feature":
         obj = obj.get("geometry")

@@ -7,12 +7,24 @@ from typing import Any
 import orjson
 from fastapi import Response
 
+from app.core.jsonrules import encodable
+
+
+def dumps(body: Any) -> bytes:
+    """orjson, falling back to `encodable` for values stored before the JSON rules (an integer
+    beyond 64 bits in extras comes out as its decimal string) so that one row cannot break a
+    page for everyone."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(encodable(body))
+
 
 def json_response(
     body: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     return Response(
-        content=orjson.dumps(body),
+        content=dumps(body),
         status_code=status_code,
         media_type="application/json",
         headers=headers,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Path, Request, Response
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJsonSchema
+from starlette.datastructures import URL
 
 from app.core.errors import BadRequest, Problem
+from app.core.jsonrules import RULES as JSON_RULES
+from app.core.jsonrules import check_json as check_json
+from app.core.jsonrules import stored_json
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.schemas import StrictModel
 from app.core.schemas import no_nul as no_nul
@@ -44,32 +47,14 @@ SearchText = Annotated[
     AfterValidator(no_nul),
 ]
 
-_JSON_INT_LIMIT = 2**63 - 1
-
-
-def check_json(value: Any, loc: str = "") -> Any:
-    """Reject what JSON columns or the response encoder cannot hold: NUL, NaN, huge integers."""
-    if isinstance(value, str):
-        no_nul(value)
-    elif isinstance(value, bool) or value is None:
-        pass
-    elif isinstance(value, int):
-        if abs(value) > _JSON_INT_LIMIT:
-            raise ValueError(f"{loc or 'value'}: integer out of range")
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{loc or 'value'}: numbers must be finite")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            no_nul(key)
-            check_json(item, f"{loc}.{key}" if loc else key)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            check_json(item, f"{loc}[{i}]")
-    return value
-
-
-JsonObject = Annotated[dict[str, Any], AfterValidator(check_json)]
+JsonObject = Annotated[
+    dict[str, Any],
+    AfterValidator(check_json),
+    WithJsonSchema({"type": "object", "additionalProperties": True, "description": JSON_RULES}),
+]
+"""A free-form JSON object, checked against app.core.jsonrules (a 422 locates the member)."""
+StoredJson = Annotated[dict[str, Any], AfterValidator(stored_json)]
+"""A free-form JSON object as read back: values stored before the rules made encodable."""
 
 
 class PageQuery(StrictModel):
@@ -118,12 +103,21 @@ def cursor_after_id(request: Request, cursor: str | None) -> int | None:
     return after
 
 
-def _next_url(request: Request, cursor: str) -> str:
-    url = request.url.include_query_params(cursor=cursor)
+def public_url(request: Request, url: URL) -> str:
+    """A URL of ours to hand out (next_url, Link): on `public_base_url` when it is set, else on
+    the request's host if that is trusted, else relative (the Host header is never echoed
+    unchecked: GuardMiddleware drops an untrusted one and marks the request)."""
     base: str | None = request.app.state.settings.public_base_url
+    tail = f"{url.path}?{url.query}" if url.query else url.path
     if base:
-        return f"{base.rstrip('/')}{url.path}?{url.query}"
+        return f"{base.rstrip('/')}{tail}"
+    if getattr(request.state, "untrusted_host", False) or "host" not in request.headers:
+        return tail
     return str(url)
+
+
+def _next_url(request: Request, cursor: str) -> str:
+    return public_url(request, request.url.include_query_params(cursor=cursor))
 
 
 def keyset_page(
@@ -145,20 +139,34 @@ def keyset_page(
     return Page(items=items, next_cursor=next_cursor, next_url=next_url, total=total)
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the problem+json errors a route documents."""
+def problems(
+    *statuses: int, documented: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problem+json errors a route documents.
+
+    Declared as `application/problem+json`, the type the handlers send (a `model` would be
+    documented as `application/json`), with the `Problem` schema from components; `documented`
+    replaces a status's description for one route.
+    """
     descriptions = {
         400: "Bad request (e.g. `invalid_cursor`, `invalid_if_match`)",
         401: "Missing or invalid API key (`missing_api_key`, `invalid_api_key`)",
         403: "The API key may not write (`forbidden`)",
         404: "No such record (`not_found`)",
+        406: "No format in Accept that this route can produce (`not_acceptable`)",
         409: "Conflicts with stored data (`duplicate`, `in_use`)",
         412: "If-Match names another version (`precondition_failed`; the body carries "
         "`current_version` and `current_etag`)",
+        413: "The body is too large (`payload_too_large`)",
         422: "Invalid input: `errors` lists each field and why (`validation_error`)",
         428: "This server requires If-Match on writes (`precondition_required`)",
+        429: "Too many requests (`rate_limited`): retry after `Retry-After` seconds",
+        503: "Busy or overloaded (`busy`): nothing was done, retry after `Retry-After` seconds",
+        **(documented or {}),
     }
-    return {s: {"model": Problem, "description": descriptions[s]} for s in statuses}
+    schema = {"$ref": f"#/components/schemas/{Problem.__name__}"}
+    content = {"application/problem+json": {"schema": schema}}
+    return {s: {"description": descriptions[s], "content": content} for s in statuses}
 
 
 WRITE_ERRORS = (401, 403, 422)

@@ -14,12 +14,13 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.jsonrules import check_text
+
 
 def no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 rather than a 500.
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    return value
+    # PostgreSQL text cannot hold NUL and no UTF-8 encoder can write a lone surrogate:
+    # refusing both here keeps them a 422 rather than a 500 (rule in app.core.jsonrules).
+    return check_text(value)
 
 
 Name = Annotated[

@@ -10,10 +10,10 @@ from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, SettingsDep, WriteSessionDep
-from app.core.errors import Problem, ProblemError
+from app.core.errors import ProblemError
 from app.core.etag import IfMatchDep
 from app.core.responses import json_response
-from app.core.rest import PathId, problems
+from app.core.rest import PathId, problems, public_url
 from app.events import reads, service
 from app.events.queries import EventFilters, QueryContext
 from app.events.schemas import (
@@ -27,12 +27,18 @@ from app.exports.stream import negotiate
 
 router = APIRouter(prefix="/events", tags=["events"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "Missing or invalid API key"},
-    403: {"model": Problem, "description": "The key may not write"},
-    404: {"model": Problem, "description": "No such event"},
-    409: {"model": Problem, "description": "An event with this natural key exists"},
-}
+ERRORS: dict[int | str, dict[str, Any]] = problems(
+    401,
+    403,
+    404,
+    409,
+    documented={
+        401: "Missing or invalid API key",
+        403: "The key may not write",
+        404: "No such event",
+        409: "An event with this natural key exists",
+    },
+)
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, **problems(400, 412, 428)}
 
 
@@ -40,7 +46,7 @@ def _next_url(request: Request, cursor: str) -> str:
     """The same query with the next cursor; everything else kept, repeated params included."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
     params.append(("cursor", cursor))
-    return str(request.url.replace(query=urlencode(params)))
+    return public_url(request, request.url.replace(query=urlencode(params)))
 
 
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -53,8 +59,14 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
             "application/x-ndjson": {"schema": {"type": "string"}},
         },
     },
-    400: {"model": Problem, "description": "Invalid cursor"},
-    406: {"model": Problem, "description": "No format in Accept that this list can produce"},
+    **problems(
+        400,
+        406,
+        documented={
+            400: "Invalid cursor",
+            406: "No format in Accept that this list can produce",
+        },
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.core.jsonrules import stored_json
 from app.events.serialize import EVENT_FIELDS
 from app.models import (
     Actor,
@@ -248,7 +249,7 @@ async def _claims(
                 "quote": r[14],
                 "claimed_on": _iso(r[15]),
                 "disputes_claim_id": r[16],
-                "attributes": r[17],
+                "attributes": stored_json(r[17]),
             }
         )
     return out
@@ -363,6 +364,7 @@ async def load_event_dicts(
     dialect = session.get_bind().dialect.name
     for row in await session.execute(_base_query(ids, want, dialect)):
         d = dict(zip(_SCALARS, row[: len(_SCALARS)], strict=True))
+        d["extras"] = stored_json(d["extras"])  # rows stored before the JSON rules
         for key in ("date_start", "date_end"):
             d[key] = d[key].isoformat()
         for key in ("created_at", "updated_at"):

@@ -7,7 +7,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.core.rest import MAX_ID, DbId
+from app.core.rest import MAX_ID, DbId, JsonObject, StoredJson
 from app.core.schemas import (
     Count,
     CountryCode,
@@ -117,7 +117,7 @@ class ClaimIn(StrictModel):
     claimed_on: dt.date | None = None
     disputes_claim_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     disputes_claim_ref: Name | None = None
-    attributes: dict[str, Any] | None = None
+    attributes: JsonObject | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -233,7 +233,7 @@ class EventCreate(StrictModel):
     airspace_violations: list[AirspaceViolationIn] = Field(default_factory=list, max_length=200)
     campaign_ids: list[DbId] = Field(default_factory=list, max_length=50)
     campaigns: list[Name] = Field(default_factory=list, max_length=50)
-    extras: dict[str, Any] | None = None
+    extras: JsonObject | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -328,7 +328,7 @@ class ClaimRead(ReadModel):
     quote: str | None
     claimed_on: dt.date | None
     disputes_claim_id: int | None
-    attributes: dict[str, Any] | None
+    attributes: StoredJson | None
 
 
 class CasualtyRead(ReadModel):
@@ -403,7 +403,7 @@ class EventRead(ReadModel):
     materiel_losses: list[MaterielLossRead]
     airspace_violations: list[AirspaceViolationRead]
     campaigns: list[Ref]
-    extras: dict[str, Any] | None
+    extras: StoredJson | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from app.core.jsonrules import stored_json
 from app.models import Actor, Claim, Event, Place, Source
 
 # The fields of an event in JSON, in order; `fields=` picks among them. distance_km is present
@@ -81,7 +82,7 @@ def claim_dict(c: Claim) -> dict[str, Any]:
         "quote": c.quote,
         "claimed_on": c.claimed_on.isoformat() if c.claimed_on else None,
         "disputes_claim_id": c.disputes_claim_id,
-        "attributes": c.attributes,
+        "attributes": stored_json(c.attributes),
     }
 
 
@@ -205,7 +206,7 @@ _BUILDERS: dict[str, Callable[[Event], Any]] = {
     "materiel_losses": _materiel,
     "airspace_violations": _airspace,
     "campaigns": lambda e: [{"id": c.id, "name": c.name} for c in e.campaigns],
-    "extras": lambda e: e.extras,
+    "extras": lambda e: stored_json(e.extras),
     "version": lambda e: e.version,
     "created_at": lambda e: e.created_at.isoformat(),
     "updated_at": lambda e: e.updated_at.isoformat(),

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
 
+from app.core.jsonrules import describe_json_error, json_problem
 from app.exports.acled import COLUMNS as ACLED_COLUMNS
 from app.imports.csvio import CsvFile, open_csv, require_columns
 from app.imports.problems import ImportFailed, ImportReport, Problem, RowRejected
@@ -301,6 +302,9 @@ class AcledParser:
             if rec[i]:
                 extras[name] = rec[i]
 
+        found = json_problem(extras)
+        if found is not None:  # the same rules as extras sent to the API (app.core.jsonrules)
+            raise RowRejected("extras", "", describe_json_error(found))
         return EventRow(
             line,
             external_id,

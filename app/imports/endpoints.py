@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import ReadKey, WriteKeyDetached
 from app.core.deps import SessionDep
-from app.core.errors import Problem, ProblemError
+from app.core.errors import ProblemError
 from app.core.rest import PathId, problems
 from app.imports import service
 from app.imports.recovery import UPLOAD_PREFIX
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/imports", tags=["imports"])
 
 _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     **problems(401, 403, 422),
-    413: {"model": Problem, "description": "The file is too large (`payload_too_large`)"},
+    **problems(413, documented={413: "The file is too large (`payload_too_large`)"}),
 }
 _CHUNK = 1024 * 1024
 
@@ -120,8 +120,18 @@ async def create_import(
 
 
 @router.get(
-    "/{job_id}", summary="An import job: status, counts, rejects", responses=problems(404, 422)
+    "/{job_id}",
+    summary="An import job: status, counts, rejects (needs a key, even when reads are open)",
+    responses=problems(401, 404, 422),
 )
-async def get_import(job_id: PathId, session: SessionDep, _key: ReadKey) -> ImportJobRead:
+async def get_import(job_id: PathId, session: SessionDep, key: ReadKey) -> ImportJobRead:
+    # Its report shows file names and the values of rejected rows, which were never published.
+    if key is None:
+        raise ProblemError(
+            401,
+            "missing_api_key",
+            "an import job is readable with an API key only",
+            headers={"WWW-Authenticate": 'Bearer realm="conflictdb"'},
+        )
     job = await service.read_job(session, job_id)
     return ImportJobRead.of(job)

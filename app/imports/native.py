@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ProblemError
+from app.core.jsonrules import safe_text
 from app.events.repository import get_event_by_key
 from app.events.schemas import EventCreate
 from app.events.service import create_event, replace_event
@@ -53,6 +54,8 @@ def _json_elements(path: Path) -> Iterator[tuple[int, Any]]:
             body = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ImportFailed(f"line {exc.lineno}: invalid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise ImportFailed("invalid JSON: nested too deep") from None
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise ImportFailed('a JSON object must hold the events in "items"')
@@ -73,6 +76,8 @@ def _json_elements(path: Path) -> Iterator[tuple[int, Any]]:
             obj, end = decoder.raw_decode(text, i)
         except json.JSONDecodeError as exc:
             raise ImportFailed(f"line {exc.lineno}: invalid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise ImportFailed(f"line {_line_of(text, i, cache)}: nested too deep") from None
         yield _line_of(text, i, cache), obj
         i = end
 
@@ -83,9 +88,12 @@ def _ndjson_elements(path: Path) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield line_no, json.loads(line)
+                obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield line_no, _BadJson(exc.msg)
+                obj = _BadJson(exc.msg)
+            except RecursionError:
+                obj = _BadJson("nested too deep")
+            yield line_no, obj
 
 
 class _BadJson:
@@ -112,7 +120,7 @@ def parse_native(
             report.add(Problem(where, "", "", f"invalid JSON: {obj.msg}"))
             continue
         if not isinstance(obj, dict):
-            report.add(Problem(where, "", str(obj)[:200], "an event is a JSON object"))
+            report.add(Problem(where, "", _shown(obj), "an event is a JSON object"))
             continue
         if dataset is not None:
             obj.setdefault("dataset", dataset)
@@ -127,9 +135,9 @@ def parse_native(
                 report.add(
                     Problem(
                         where,
-                        ".".join(str(p) for p in err["loc"]),
+                        ".".join(_shown(p) for p in err["loc"]),
                         # A rule about the whole event has no one value to show.
-                        str(err.get("input", ""))[:200] if err["loc"] else "",
+                        _shown(err.get("input")) if err["loc"] else "",
                         err["msg"],
                         "reject",
                         external_id,
@@ -195,7 +203,7 @@ async def load_native(
                 report.add(
                     Problem(
                         line,
-                        ".".join(str(p) for p in loc),
+                        ".".join(_shown(p) for p in loc),
                         _value_at(data, loc),
                         str(err["msg"]),
                         "reject",
@@ -216,4 +224,15 @@ def _value_at(data: EventCreate, loc: list[Any]) -> str:
             node = node[part]
         except (KeyError, IndexError, TypeError):
             return ""
-    return "" if node is None else str(node)[:200]
+    return _shown(node)
+
+
+def _shown(value: Any) -> str:
+    """A rejected value as the report shows it: short, and encodable (no NUL, no surrogate)."""
+    if value is None:
+        return ""
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except ValueError:  # an integer too long to print
+        return "(too long to show)"
+    return safe_text(text[:200], 200)

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from operator import itemgetter
 from pathlib import Path
 
+from app.core.jsonrules import describe_json_error, json_problem
 from app.imports.csvio import CsvFile, open_csv, require_columns
 from app.imports.problems import ImportReport, Problem, RowRejected
 from app.imports.rows import ActorRef, ActorRole, ClaimSpec, EventRow, PlaceLevel, SourceRef, chain
@@ -206,6 +207,9 @@ class UcdpParser:
 
         claims = self._claims_of(raw)
         summary = f"{side_a} vs {side_b} ({violence}) at {raw['where_coordinates'].strip()}"
+        found = json_problem(extras)
+        if found is not None:  # the same rules as extras sent to the API (app.core.jsonrules)
+            raise RowRejected("extras", "", describe_json_error(found))
         return EventRow(
             line=line,
             external_id=external_id,

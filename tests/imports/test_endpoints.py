@@ -25,7 +25,7 @@ async def upload(api: Api, path: Any, fmt: str, **fields: str) -> httpx.Response
 async def wait_for(api: Api, location: str, polls: int = 480) -> dict[str, Any]:
     """The job once it has ended (polled four times a second, two minutes at most)."""
     for _ in range(polls):
-        response = await api.get(location)
+        response = await api.get(location, headers=api.read_auth)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         if body["status"] in ("succeeded", "failed"):
@@ -47,7 +47,7 @@ async def test_small_file_runs_inline(api: Api) -> None:
     )
     assert job["rows_read"] == 6
     assert response.headers["Location"] == f"/v1/imports/{job['id']}"
-    fetched = await api.get(response.headers["Location"])
+    fetched = await api.get(response.headers["Location"], headers=api.read_auth)
     assert fetched.json() == job
     assert counts(api.database_url)["events"] == 6
 
@@ -111,4 +111,6 @@ async def test_bad_requests(api: Api) -> None:
         "validation_error",
     )
     assert ["body", "format"] in [e["loc"] for e in body["errors"]]
-    assert_problem(await api.get("/v1/imports/999999"), 404, "not_found")
+    assert_problem(await api.get("/v1/imports/999999", headers=api.read_auth), 404, "not_found")
+    # A job's report shows file names and rejected values: never without a key.
+    assert_problem(await api.get("/v1/imports/999999"), 401, "missing_api_key")
