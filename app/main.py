@@ -26,7 +26,13 @@ from app.core.config import Settings
 from app.core.db import WriteGate, make_engine, make_sessionmaker, make_write_engine
 from app.core.errors import install_error_handlers
 from app.core.etag import ETagMiddleware
-from app.core.http import STATIC_DOCS, CorsMiddleware, GuardMiddleware, HeadersMiddleware
+from app.core.http import (
+    STATIC_DOCS,
+    CorsMiddleware,
+    GuardMiddleware,
+    HeadersMiddleware,
+    OverloadMiddleware,
+)
 from app.core.ratelimit import install_rate_limits
 from app.core.rest import problems
 from app.events.endpoints import router as events_router
@@ -124,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GuardMiddleware, settings=settings)
     # Outside Guard (a refused request costs nothing), inside CORS and security headers.
     install_rate_limits(app, settings)
+    app.add_middleware(OverloadMiddleware, settings=settings)
     app.add_middleware(CorsMiddleware, settings=settings)
     app.add_middleware(HeadersMiddleware)
     _mount_docs(app)

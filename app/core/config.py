@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 2 * 1024 * 1024 * 1024
     max_url_bytes: int = 16 * 1024
     max_header_bytes: int = 64 * 1024
+    # Requests one process works on at once; beyond it a 503 with Retry-After at once, not a
+    # queue that grows without bound (/healthz is exempt).
+    max_concurrent_requests: int = 256
     # What uvicorn buffers of a request line and headers (`conflictdb serve`); it must exceed
     # the two limits above for their 414 / 431 to be answered instead of a dropped connection.
     max_request_head_bytes: int = 4 * 1024 * 1024

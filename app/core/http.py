@@ -98,6 +98,37 @@ def _host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+class OverloadMiddleware:
+    """At most `max_concurrent_requests` requests in flight per process; the next one is a 503
+    with Retry-After at once (a client backs off) instead of waiting in an unbounded queue."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.limit = settings.max_concurrent_requests
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            await send_problem(
+                send,
+                503,
+                "Service Unavailable",
+                "overloaded",
+                f"the server is working on {self.limit} requests; retry shortly",
+                scope["path"],
+                headers={"Retry-After": "1"},
+            )
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
 class BodyTooLarge(Exception):
     pass
 

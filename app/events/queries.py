@@ -121,9 +121,14 @@ class EventFilterSet(BaseModel):
     @field_validator("updated_since")
     @classmethod
     def _aware(cls, v: dt.datetime | None) -> dt.datetime | None:
-        if v is not None and v.tzinfo is None:
-            return v.replace(tzinfo=dt.UTC)
-        return v
+        if v is None:
+            return None
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=dt.UTC)
+        try:
+            return v.astimezone(dt.UTC)
+        except OverflowError as exc:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+            raise ValueError("out of range once converted to UTC") from exc
 
     @field_validator(*_STR_LISTS)
     @classmethod
