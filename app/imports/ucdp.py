@@ -63,14 +63,24 @@ _PARENTHESES = re.compile(r"\s*\(.*?\)")
 _SETTLEMENT = re.compile(r"\b(village|town|city)$", re.IGNORECASE)
 
 
+# The API's limit on a count (app/core/schemas.py Count); both databases hold it.
+_MAX_COUNT = 100_000_000
+# Integers kept as numbers in extras: what JSON clients read exactly (app/core/jsonrules.py).
+_MAX_EXACT = 2**53 - 1
+
+
 def _extra_value(value: str) -> int | str:
-    return int(value) if _INTEGER.match(value) else value
+    if _INTEGER.match(value) and abs(int(value)) <= _MAX_EXACT:
+        return int(value)
+    return value
 
 
 def _count(value: str, column: str) -> int:
     value = value.strip()
-    if not _INTEGER.match(value) or int(value) < 0:
-        raise RowRejected(column, value, f"{column} must be a whole number >= 0")
+    if not _INTEGER.match(value) or not 0 <= int(value) <= _MAX_COUNT:
+        raise RowRejected(
+            column, value, f"{column} must be a whole number from 0 to {_MAX_COUNT:,}"
+        )
     return int(value)
 
 

@@ -364,6 +364,31 @@ def test_repeated_delete_204_once_then_404(server: LiveServer) -> None:
     assert keep["id"] in changed_ids
 
 
+def test_patches_racing_a_delete_never_answer_5xx(server: LiveServer) -> None:
+    # Issue 10: a PATCH racing a DELETE of the same event gave a 500 (stale data). Each PATCH
+    # now either lands before the delete (200) or finds the event gone (404).
+    rounds, patchers = 5, 4
+    seen: Counter[int] = Counter()
+    for r in range(rounds):
+        with server.client() as client:
+            event = create(client, f"PATCH-DELETE-{r}")
+        path = f"/v1/events/{event['id']}"
+
+        def work(i: int, path: str = path) -> httpx.Response:
+            with server.client() as client:
+                if i == 0:
+                    return client.delete(path)
+                return client.patch(path, json={"notes": f"patch {i}"})
+
+        answers = together(patchers + 1, work)
+        seen.update(a.status_code for a in answers)
+        assert answers[0].status_code == 204, answers[0].text
+        assert {a.status_code for a in answers[1:]} <= {200, 404}, [a.text for a in answers]
+        with server.client(write=False) as client:
+            assert client.get(path).status_code == 404
+    print(f"\n[{'sqlite' if server.is_sqlite else 'postgresql'}] PATCH vs DELETE: {dict(seen)}")
+
+
 def test_ids_are_never_reused(server: LiveServer) -> None:
     with server.client() as client:
         first = create(client, "REUSE-1")
