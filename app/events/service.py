@@ -598,6 +598,9 @@ async def patch_event(
     for name in ("summary", "date_start", "date_precision", "civilian_targeting"):
         if name in fields and fields[name] is None:
             raise Invalid(["body", name], "may not be null")
+    if "date_end" in fields and fields["date_end"] is None:
+        # As on create: no end date means the event ends the day it starts.
+        fields["date_end"] = fields.get("date_start") or event.date_start
     tags = fields.pop("tags", None)
     actors = fields.pop("actors", None)
     campaign_ids = fields.pop("campaign_ids", None)
