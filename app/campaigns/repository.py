@@ -52,12 +52,6 @@ async def event_ids_of(session: AsyncSession, campaign_id: int) -> set[int]:
     return set((await session.execute(stmt)).scalars())
 
 
-async def existing_events(session: AsyncSession, ids: set[int]) -> set[int]:
-    if not ids:
-        return set()
-    return set((await session.execute(select(Event.id).where(Event.id.in_(ids)))).scalars())
-
-
 async def set_events(session: AsyncSession, campaign_id: int, event_ids: Sequence[int]) -> None:
     """Make `event_ids` the campaign's events."""
     await session.execute(

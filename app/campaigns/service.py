@@ -128,6 +128,19 @@ async def create_campaign(
     return await get_campaign(session, campaign.id)
 
 
+async def _require_current(
+    session: AsyncSession, campaign_id: int, if_match: IfMatch | None
+) -> None:
+    await require_current(
+        session,
+        Campaign,
+        campaign_id,
+        "campaign",
+        if_match,
+        lambda: represent_campaign(session, campaign_id),
+    )
+
+
 async def update_campaign(
     session: AsyncSession,
     campaign_id: int,
@@ -140,15 +153,9 @@ async def update_campaign(
     # The events whose campaign links change are locked first (lock order: events, then the
     # campaign), then the campaign is checked against If-Match.
     moved = set() if patch.event_ids is None else before ^ set(patch.event_ids)
-    await history.lock_events(session, moved)
-    await require_current(
-        session,
-        Campaign,
-        campaign_id,
-        "campaign",
-        if_match,
-        lambda: represent_campaign(session, campaign_id),
-    )
+    # Those that exist (an unknown id is refused by _check below).
+    moved = await history.lock_events(session, moved)
+    await _require_current(session, campaign_id, if_match)
     campaign = await _get(session, campaign_id)
     fields = patch.model_fields_set
     await _check(session, campaign.id, patch.name, patch.initiator_actor_id, patch.event_ids)
@@ -164,7 +171,7 @@ async def update_campaign(
     if patch.event_ids is not None:
         await repository.set_events(session, campaign.id, patch.event_ids)
         # A campaign link belongs to the event too: its version, revision and feed see it.
-        for event_id in sorted(moved & await repository.existing_events(session, moved)):
+        for event_id in sorted(moved):
             await history.record_change(session, event_id, "update", api_key_id)
     return await get_campaign(session, campaign.id)
 
@@ -177,16 +184,8 @@ async def delete_campaign(
     api_key_id: int | None = None,
 ) -> None:
     """Delete a campaign no claim is about; its events stay, unlinked (and are changed)."""
-    linked = await repository.event_ids_of(session, campaign_id)
-    await history.lock_events(session, linked)
-    await require_current(
-        session,
-        Campaign,
-        campaign_id,
-        "campaign",
-        if_match,
-        lambda: represent_campaign(session, campaign_id),
-    )
+    linked = await history.lock_events(session, await repository.event_ids_of(session, campaign_id))
+    await _require_current(session, campaign_id, if_match)
     claims = await repository.claim_count(session, campaign_id)
     if claims:
         raise Conflict(
