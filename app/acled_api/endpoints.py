@@ -4,7 +4,15 @@ Point a client's host at `{base}/acled` (the `acled` package: ACLED_API_HOST); i
 `{host}/acled/read`, `{host}/deleted/read`, `{host}/actor/read`, ... as it would ACLED's.
 Auth: ACLED's legacy `key` (a conflictdb API key; `email` is accepted and not checked), or
 `Authorization: Bearer` / `X-API-Key`. Reads are open unless CONFLICTDB_READ_REQUIRES_KEY; a key
-that is given must be valid. Errors under /acled come in ACLED's shape, with the same status:
+that is given must be valid.
+
+The same routes answer under `/api` as ACLED serves them since 2025 (`/api/acled/read`, ...,
+`/api/cast/read`), for OAuth clients: `Authorization: Bearer <access token>` from
+`POST /oauth/token` (app/oauth), or a conflictdb key. Under `/api` a credential is always
+required (ACLED's own API has no anonymous reads); an unknown or expired token is a 401, on
+which ACLED's clients refresh their token once.
+
+Errors under /acled and /api/<resource> come in ACLED's shape, with the same status:
 `{"status": 400, "success": false, "error": [{"message": "..."}]}`; /v1 keeps problem+json.
 Formats: `_format=json` (default), `csv`, `txt` (the same CSV as text/plain) and `xml` (the JSON
 envelope's names as elements, one `<row>` per row; ACLED does not publish its XML schema, so
@@ -31,14 +39,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.acled_api import repository, service
 from app.acled_api.columns import EVENT_COLUMNS
-from app.acled_api.grammar import FORMATS, OPS, AcledQuery, AcledQueryError, Format
+from app.acled_api.grammar import (
+    FORMATS,
+    OPS,
+    AcledQuery,
+    AcledQueryError,
+    Column,
+    Format,
+    parse_query,
+)
 from app.acled_api.schemas import CSV_RESPONSE, ERROR_RESPONSES, AcledEnvelope
 from app.auth.service import verify_key
 from app.core.deps import SessionDep
 from app.core.errors import ProblemError
 from app.models import ApiKey
+from app.oauth import service as oauth
+from app.oauth.endpoints import mount as mount_oauth
 
 PREFIX = "/acled"
+# ACLED's current layout: `/api/<resource>/read`, beside `/api/gedevents` (UCDP) and
+# `/api/v2/...` (HDX HAPI), which have shapes of their own.
+API_PREFIX = "/api"
+RESOURCES = ("acled", "deleted", "actor", "actortype", "country", "region", "cast")
 router = APIRouter(tags=["acled-compatible"])
 
 _bearer = HTTPBearer(auto_error=False, description="A conflictdb API key")
@@ -67,12 +89,29 @@ async def acled_key(
         request.state.legacy_api_key = legacy
     presented = header or (bearer.credentials if bearer else None) or legacy
     if presented:
+        if oauth.is_access_token(presented):
+            key = await oauth.verify_access(session, presented)
+            if key is None:
+                raise ProblemError(
+                    401,
+                    "invalid_token",
+                    "the access token is unknown, revoked or expired: refresh it at /oauth/token",
+                    headers=_CHALLENGE,
+                )
+            return key
         key = None if "\x00" in presented else await verify_key(session, presented)
         if key is None:
             raise ProblemError(
                 401, "invalid_api_key", "the API key is unknown or revoked", headers=_CHALLENGE
             )
         return key
+    if _under_api(request.url.path):
+        raise ProblemError(
+            401,
+            "missing_api_key",
+            "this request needs Authorization: Bearer <access token from /oauth/token>",
+            headers=_CHALLENGE,
+        )
     if request.app.state.settings.read_requires_key:
         raise ProblemError(
             401,
@@ -333,6 +372,52 @@ async def read_actor_types(request: Request, session: SessionDep, _key: AcledKey
     return await _simple(request, session, service.ACTOR_TYPE_COLUMNS, service.read_actor_types)
 
 
+# CAST (ACLED's forecasts): conflictdb makes none. The filters are checked as ACLED's are, and
+# the answer is ACLED's envelope with no rows and a message saying why (never a 404: a script
+# that reads forecasts keeps running).
+CAST_COLUMNS: dict[str, Column] = {
+    "country": Column("text"),
+    "admin1": Column("text"),
+    "month": Column("text"),
+    "year": Column("int"),
+    "total_forecast": Column("int"),
+    "battles_forecast": Column("int"),
+    "erv_forecast": Column("int"),
+    "vac_forecast": Column("int"),
+    "total_observed": Column("int"),
+    "battles_observed": Column("int"),
+    "erv_observed": Column("int"),
+    "vac_observed": Column("int"),
+    "timestamp": Column("timestamp", ">="),
+}
+CAST_MESSAGE = "conflictdb has no CAST forecasts: this endpoint answers no rows"
+
+
+@_read_route(
+    "/cast/read",
+    summary="CAST forecasts: conflictdb has none, so no rows and a message",
+    responses=_RESPONSES,
+    openapi_extra=_documented(CAST_COLUMNS, (*_COMMON, "fields")),
+)
+async def read_cast(request: Request, session: SessionDep, _key: AcledKey) -> Response:
+    query = parse_query(
+        _params(request),
+        CAST_COLUMNS,
+        options=frozenset({"fields"}),
+        field_names=tuple(CAST_COLUMNS),
+    )
+    columns = query.fields or tuple(CAST_COLUMNS)
+    if query.format in ("csv", "txt"):
+        return _streamed(query.format, columns, {}, _one_chunk([]))
+    body = _envelope(await repository.last_update(session), 0 if query.with_total else None)
+    body["messages"] = [CAST_MESSAGE]
+    if query.format == "xml":
+        return _streamed(query.format, columns, body, _one_chunk([]))
+    body["count"] = 0
+    body["data"] = []
+    return Response(orjson.dumps(body), media_type=MEDIA_TYPES["json"])
+
+
 # ---- ACLED's error shape, under the prefix only ----
 
 
@@ -353,8 +438,13 @@ def acled_error(response: Response) -> JSONResponse:
     )
 
 
+def _under_api(path: str) -> bool:
+    parts = path.split("/")
+    return len(parts) > 2 and parts[1] == API_PREFIX[1:] and parts[2].split(".")[0] in RESOURCES
+
+
 def _under_prefix(path: str) -> bool:
-    return path == PREFIX or path.startswith(PREFIX + "/")
+    return path == PREFIX or path.startswith(PREFIX + "/") or _under_api(path)
 
 
 Handler = Callable[[Request, Any], Any]
@@ -373,7 +463,12 @@ def _shaped(handler: Handler) -> Handler:
 
 
 def mount(app: FastAPI) -> None:
-    """Add the routes under /acled and ACLED's error shape there (after the app's handlers)."""
+    """Add the routes under /acled and /api/<resource>, ACLED's error shape there (after the
+    app's handlers), and the other services today's clients call at their own paths: ACLED's
+    token endpoint, UCDP's API and HDX HAPI's conflict events (docs/compat.md)."""
     app.include_router(router, prefix=PREFIX)
+    # The same operations at ACLED's current paths; one copy in the OpenAPI document.
+    app.include_router(router, prefix=API_PREFIX, include_in_schema=False)
+    mount_oauth(app)
     for key, handler in list(app.exception_handlers.items()):
         app.exception_handlers[key] = _shaped(handler)

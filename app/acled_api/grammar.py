@@ -7,6 +7,10 @@
 - `LIKE` takes SQL wildcards (`%`, `_`); a value without a wildcard matches as a substring.
   Text comparisons ignore case, as ACLED's (MySQL) API does.
 - `a=1:OR:b=2` ORs two columns (ACLED's `:OR:`); each part keeps its own `<col>_where`.
+  `country=Syria:OR:Yemen` (a part that does not start with `<known column>=`) is another value
+  of the same column: what acledR 1.0.x's OAuth route sends, and ACLED's 2025 form.
+- `population` (none|true|best|full) and `maritime_pairs` are accepted and add nothing:
+  conflictdb has no population estimates or maritime pairing (docs/compat.md).
 - `fields=a|b`, `limit` (0 = every row), `page` (1-based), `with_total`, `inter_num`,
   `export_type=dyadic|monadic`, `_format=json|csv|xml|txt` (or ACLED's `read.csv`, `read.xml`,
   `read.txt` paths); `key`, `email` and `terms` are accepted.
@@ -35,7 +39,8 @@ ExportType = Literal["dyadic", "monadic"]
 DEFAULT_LIMIT = 5000
 # Options every endpoint accepts besides its columns; `terms=accept` was required by ACLED's API.
 COMMON_OPTIONS = frozenset({"key", "email", "terms", "limit", "page", "_format", "with_total"})
-EVENT_OPTIONS = frozenset({"fields", "inter_num", "export_type"})
+EVENT_OPTIONS = frozenset({"fields", "inter_num", "export_type", "population", "maritime_pairs"})
+POPULATION = frozenset({"", "none", "false", "0", "true", "1", "best", "full"})
 OR_SEPARATOR = ":OR:"
 
 
@@ -229,10 +234,12 @@ def parse_query(
         column, value = name, raw
         for i, part in enumerate(raw.split(OR_SEPARATOR)):
             if i > 0:
-                column, sep, value = part.partition("=")
-                column = column.strip()
-                if not sep or column not in columns:
-                    raise AcledQueryError(f"{name}: after :OR: expected column=value, got {part!r}")
+                other, sep, rest = part.partition("=")
+                if sep and other.strip() in columns:
+                    column, value = other.strip(), rest
+                else:
+                    # `country=Syria:OR:Yemen`: one more value of the same column.
+                    column, value = name, part
             else:
                 value = part
             spec = columns[column]
@@ -255,6 +262,9 @@ def parse_query(
     fmt = given.get("_format", "json").strip().lower() or "json"
     if fmt not in FORMATS:
         raise AcledQueryError(f"_format: {fmt!r} is not supported; use {', '.join(FORMATS)}")
+    if given.get("population", "").strip().lower() not in POPULATION:
+        raise AcledQueryError("population: use none, best, true or full")
+    _parse_bool("maritime_pairs", given.get("maritime_pairs", ""))
     export_type = given.get("export_type", "dyadic").strip().lower() or "dyadic"
     if export_type not in {"dyadic", "monadic"}:
         raise AcledQueryError(f"export_type: {export_type!r}; use dyadic or monadic")

@@ -18,6 +18,7 @@ from app.models.events import (
 )
 from app.models.history import ChangeCounter, EventRevision, EventTombstone
 from app.models.imports import ImportJob
+from app.models.oauth import OAuthToken
 from app.models.places import Place
 from app.models.sources import Claim, Document, Source
 from app.models.taxonomy import EventType, SubEventType
@@ -42,6 +43,7 @@ __all__ = [
     "EventType",
     "ImportJob",
     "MaterielLoss",
+    "OAuthToken",
     "Place",
     "Source",
     "SubEventType",

@@ -57,7 +57,7 @@ def assert_acled_error(response: httpx.Response, status: int, *words: str) -> st
         (READ, {"iso": "9" * 30}, ["not an integer"]),
         (READ, {"timestamp": "9" * 12 + "9"}, ["timestamp"]),
         (READ, {"country_where": "LIKE"}, ["without a country value"]),
-        (READ, {"country": "Syria:OR:nothing"}, [":OR:"]),
+        (READ, {"country": "Syria:OR:fatalities=many"}, ["fatalities"]),
         (READ, {"fields": "event_id_cnty|nope"}, ["fields", "nope"]),
         (READ, {"_format": "yaml"}, ["_format", "yaml", "json, csv, xml, txt"]),
         (READ, {"export_type": "triadic"}, ["export_type"]),
