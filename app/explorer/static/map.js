@@ -1,0 +1,221 @@
+// The map: country outlines drawn from GeoJSON (no tiles, nothing from another host), then
+// either the events themselves (few in view) or the server's grid of counts (many in view).
+
+import * as api from "./api.js";
+import { h, describeGeo, label } from "./dom.js";
+
+const L = window.L;
+// With at most this many events in view the map draws them one by one; beyond, the grid.
+const POINTS_MAX = 400;
+const NICE_CELLS = [45, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001];
+const PRECISION_STYLE = {
+  1: { radius: 6, weight: 2, fillOpacity: 0.85, dashArray: null },
+  2: { radius: 9, weight: 2, fillOpacity: 0.45, dashArray: null },
+  3: { radius: 14, weight: 2, fillOpacity: 0.12, dashArray: "4 4" },
+};
+
+/** A cell of about 40 px at this zoom, rounded to a value the grid caches well. */
+export function cellFor(zoom) {
+  const degrees = (360 / (256 * 2 ** zoom)) * 40;
+  return NICE_CELLS.find((c) => c <= degrees) ?? NICE_CELLS[NICE_CELLS.length - 1];
+}
+
+function bboxOf(bounds) {
+  const west = Math.max(bounds.getWest(), -180);
+  const east = Math.min(bounds.getEast(), 180);
+  const south = Math.max(bounds.getSouth(), -90);
+  const north = Math.min(bounds.getNorth(), 90);
+  if (east - west >= 359 || west >= east) return null;
+  return [west, south, east, north].map((v) => v.toFixed(4)).join(",");
+}
+
+export class EventMap {
+  constructor(element, { onOpen, onMove }) {
+    this.onOpen = onOpen;
+    this.onMove = onMove;
+    this.map = L.map(element, {
+      center: [30, 20], zoom: 3, minZoom: 2, maxZoom: 14, worldCopyJump: true,
+      zoomSnap: 1, keyboard: true, attributionControl: false,
+    });
+    this.outlineRenderer = L.canvas({ padding: 0.2 });
+    this.outlines = null;
+    this.outlinesScale = null;
+    this.data = L.layerGroup().addTo(this.map);
+    this.highlight = L.layerGroup().addTo(this.map);
+    this.controller = null;
+    this.filters = {};
+    this.mode = null;
+    this.fitPending = false;
+    this.map.on("moveend", () => {
+      this.onMove(this.view());
+      this.refresh();
+    });
+  }
+
+  view() {
+    const c = this.map.getCenter();
+    return { zoom: this.map.getZoom(), center: [c.lat, c.lng] };
+  }
+
+  setView(view) {
+    if (view.center && view.zoom !== undefined) {
+      this.map.setView(view.center, view.zoom, { animate: false });
+    } else {
+      this.fitPending = true;
+    }
+  }
+
+  async loadOutlines() {
+    const scale = this.map.getZoom() >= 5 ? "50m" : "110m";
+    if (this.outlinesScale === scale || this.loadingScale === scale) return;
+    this.loadingScale = scale;
+    const geojson = await api.boundaries(scale);
+    const layer = L.geoJSON(geojson, {
+      renderer: this.outlineRenderer,
+      interactive: false,
+      style: { color: "#8a8f98", weight: 0.8, fillColor: "#f3f1ea", fillOpacity: 1 },
+    });
+    if (this.outlines) this.outlines.remove();
+    this.outlines = layer.addTo(this.map);
+    this.outlines.bringToBack();
+    this.outlinesScale = scale;
+    this.loadingScale = null;
+  }
+
+  setFilters(filters) {
+    this.filters = filters;
+    return this.refresh();
+  }
+
+  refresh() {
+    this.pending = this.draw();
+    return this.pending;
+  }
+
+  async draw() {
+    this.loadOutlines().catch(() => {});
+    if (this.controller) this.controller.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    const bbox = bboxOf(this.map.getBounds());
+    const cell = cellFor(this.map.getZoom());
+    const started = performance.now();
+    try {
+      const grid = await api.grid(this.filters, { cell, bbox, signal: controller.signal });
+      if (this.fitPending && grid.cells.length) {
+        // No view in the URL: frame the events, then draw for that view.
+        this.fitPending = false;
+        const lats = grid.cells.map((c) => c.lat);
+        const lons = grid.cells.map((c) => c.lon);
+        this.map.fitBounds([[Math.min(...lats), Math.min(...lons)], [Math.max(...lats), Math.max(...lons)]],
+          { maxZoom: 6, padding: [30, 30], animate: false });
+        // fitBounds fired moveend, which started the drawing of the new view.
+        return this.pending;
+      }
+      if (grid.events <= POINTS_MAX) {
+        const page = await api.eventsInBox(this.filters, bbox, {
+          limit: POINTS_MAX, signal: controller.signal,
+        });
+        this.drawPoints(page.items);
+      } else {
+        this.drawGrid(grid);
+      }
+      this.lastRender = performance.now() - started;
+      this.map.getContainer().dataset.rendered = String(Date.now());
+      this.map.getContainer().dataset.mode = this.mode;
+    } catch (error) {
+      if (error.name !== "AbortError") throw error;
+    }
+  }
+
+  drawPoints(events) {
+    this.mode = "points";
+    this.data.clearLayers();
+    const byPlace = new Map();
+    for (const event of events) {
+      const place = event.place;
+      if (!place || place.latitude == null || place.longitude == null) continue;
+      const key = `${place.latitude},${place.longitude}`;
+      if (!byPlace.has(key)) byPlace.set(key, { place, events: [] });
+      byPlace.get(key).events.push(event);
+    }
+    for (const { place, events: here } of byPlace.values()) {
+      const precision = Math.max(...here.map((e) => e.geo_precision ?? place.geo_precision ?? 1));
+      const style = PRECISION_STYLE[precision] || PRECISION_STYLE[1];
+      const marker = L.circleMarker([place.latitude, place.longitude], {
+        ...style,
+        radius: style.radius + Math.min(here.length - 1, 6),
+        color: "#a3241c",
+        fillColor: "#d9452e",
+        className: `ev-place precision-${precision}`,
+      });
+      marker.bindTooltip(
+        `${place.name} (${here.length} event${here.length > 1 ? "s" : ""}; precision ${describeGeo(precision)})`,
+      );
+      marker.on("click", () => this.choose(place, here, marker));
+      marker.on("add", () => {
+        const el = marker.getElement();
+        if (el) {
+          el.dataset.place = place.name;
+          el.dataset.events = here.map((e) => e.id).join(",");
+        }
+      });
+      marker.addTo(this.data);
+    }
+  }
+
+  choose(place, events, marker) {
+    if (events.length === 1) {
+      this.onOpen(events[0].id);
+      return;
+    }
+    const list = h("div", { class: "popup-list" },
+      h("strong", {}, `${place.name}: ${events.length} events`),
+      h("ul", {}, events.map((e) => h("li", {},
+        h("button", { type: "button", class: "link", onclick: () => { this.map.closePopup(); this.onOpen(e.id); } },
+          `${e.date_start} · ${label(e.sub_event_type?.code)}`)))));
+    marker.bindPopup(list).openPopup();
+  }
+
+  drawGrid(grid) {
+    this.mode = "grid";
+    this.data.clearLayers();
+    const max = Math.max(1, ...grid.cells.map((c) => c.events));
+    for (const cell of grid.cells) {
+      const share = Math.sqrt(cell.events / max);
+      const marker = L.circleMarker([cell.lat, cell.lon], {
+        radius: 4 + share * 22,
+        color: "#7a1c14",
+        weight: 1,
+        fillColor: cell.fatalities_best > 0 ? "#d9452e" : "#e8923a",
+        fillOpacity: 0.55,
+        className: "ev-cell",
+      });
+      marker.bindTooltip(
+        `${cell.events.toLocaleString()} events, ${cell.fatalities_best.toLocaleString()} killed (best estimate)`,
+      );
+      marker.on("click", () => {
+        const [west, south, east, north] = cell.bounds;
+        this.map.fitBounds([[south, west], [north, east]]);
+      });
+      marker.addTo(this.data);
+    }
+  }
+
+  showEvent(event) {
+    this.highlight.clearLayers();
+    const place = event && event.place;
+    if (!place || place.latitude == null) return;
+    L.circleMarker([place.latitude, place.longitude], {
+      radius: 18, color: "#1d4ed8", weight: 3, fill: false, interactive: false,
+      className: "ev-selected",
+    }).addTo(this.highlight);
+  }
+
+  focusEvent(event) {
+    const place = event && event.place;
+    if (place && place.latitude != null) {
+      this.map.setView([place.latitude, place.longitude], Math.max(this.map.getZoom(), 7));
+    }
+  }
+}

@@ -1,0 +1,62 @@
+"""GET /v1/maps/grid (events per cell, for low zoom) and GET /v1/maps/boundaries (outlines)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.auth.dependencies import ReadKey
+from app.core.deps import SessionDep
+from app.core.responses import json_response
+from app.core.rest import problems
+from app.maps import service
+from app.maps.schemas import BoundaryQuery, GridQuery
+
+router = APIRouter(prefix="/maps", tags=["maps"])
+
+
+@router.get(
+    "/grid",
+    summary="Count events and sum fatalities per longitude/latitude cell",
+    responses=problems(
+        400, 422, documented={422: "Invalid parameters, or more cells than allowed"}
+    ),
+)
+async def event_grid(
+    request: Request,
+    session: SessionDep,
+    query: Annotated[GridQuery, Query()],
+    _key: ReadKey,
+) -> Response:
+    """`{cell, events, cells: [{bounds, lon, lat, events, fatalities_low, fatalities_best,
+    fatalities_high, geo_precision}]}`, most events first.
+
+    The filters are those of GET /v1/events (a `bbox` keeps the cells of the visible map).
+    A cell is `[floor(lon / cell) * cell, floor(lat / cell) * cell]` plus one `cell`; `lon` and
+    `lat` are the mean position of its events, `geo_precision` the coarsest ACLED precision
+    among them (3: only a region is known). Events without coordinates are left out. Sums treat
+    an unknown low or high as the best estimate and an unknown best as 0, as /v1/aggregates
+    does. More than 50,000 cells is a 422 `too_many_cells`.
+    """
+    body = await service.grid(session, query, request.app.state.query_context)
+    return json_response(body)
+
+
+@router.get(
+    "/boundaries",
+    summary="Country outlines as GeoJSON (Natural Earth, public domain)",
+    responses=problems(422),
+)
+async def boundary_outlines(
+    query: Annotated[BoundaryQuery, Query()],
+    _key: ReadKey,
+) -> Response:
+    """A GeoJSON FeatureCollection of every country: properties `iso_a2`, `iso_a3`,
+    `iso_n3` and `name`. Natural Earth's boundaries via the world-atlas package (THIRD_PARTY.md);
+    they change only with a release, so the response may be cached for a day."""
+    return Response(
+        content=service.outlines(query),
+        media_type="application/geo+json",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

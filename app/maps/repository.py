@@ -1,0 +1,70 @@
+"""The grid statement: events counted per longitude/latitude cell, one GROUP BY.
+
+The cell of a place is (floor(lon / cell), floor(lat / cell)), the same arithmetic on PostgreSQL
+and SQLite (both have `floor`). Events first collapse to their place (GROUP BY place_id over the
+filtered events), so the cell arithmetic runs once per place, not once per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Float, Select, cast, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.models import Event, Place
+
+
+def grid_statement(where: Sequence[ColumnElement[bool]], cell: float) -> Select[Any]:
+    """SELECT x, y, events, fatalities_low/best/high, lon, lat, geo_precision per cell.
+
+    `where` are the event conditions of `app.events.queries.conditions` with `places_joined`:
+    conditions on the place apply to the join below. lon/lat is the events' mean position in
+    the cell; geo_precision the coarsest (largest) ACLED precision among them.
+    """
+    size = literal(cell, Float)
+    precision = func.coalesce(Event.geo_precision, Place.geo_precision)
+    per_place = (
+        select(
+            Event.place_id.label("place_id"),
+            func.count().label("events"),
+            func.sum(func.coalesce(Event.fatalities_low, Event.fatalities_best)).label("f_low"),
+            func.sum(Event.fatalities_best).label("f_best"),
+            func.sum(func.coalesce(Event.fatalities_high, Event.fatalities_best)).label("f_high"),
+            func.max(precision).label("precision"),
+        )
+        .select_from(Event)
+        .join(Place, Place.id == Event.place_id)
+        .where(Place.latitude.is_not(None), Place.longitude.is_not(None), *where)
+        .group_by(Event.place_id)
+        .subquery("per_place")
+    )
+    x = func.floor(cast(Place.longitude, Float) / size)
+    y = func.floor(cast(Place.latitude, Float) / size)
+    events = func.sum(per_place.c.events)
+    return (
+        select(
+            x.label("x"),
+            y.label("y"),
+            events.label("events"),
+            func.coalesce(func.sum(per_place.c.f_low), 0).label("fatalities_low"),
+            func.coalesce(func.sum(per_place.c.f_best), 0).label("fatalities_best"),
+            func.coalesce(func.sum(per_place.c.f_high), 0).label("fatalities_high"),
+            (func.sum(Place.longitude * per_place.c.events) / events).label("lon"),
+            (func.sum(Place.latitude * per_place.c.events) / events).label("lat"),
+            func.max(per_place.c.precision).label("geo_precision"),
+        )
+        .select_from(per_place)
+        .join(Place, Place.id == per_place.c.place_id)
+        .group_by(x, y)
+    )
+
+
+async def run(session: AsyncSession, stmt: Select[Any], limit: int) -> list[tuple[Any, ...]]:
+    result = await session.execute(stmt.limit(limit))
+    return [tuple(row) for row in result]
+
+
+__all__ = ["grid_statement", "run"]

@@ -1,0 +1,57 @@
+"""Map use cases: the event grid over the list's filters, and the boundary outlines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import ProblemError
+from app.events.queries import QueryContext, conditions
+from app.geodata import boundaries
+from app.maps import repository
+from app.maps.schemas import BoundaryQuery, GridQuery
+
+MAX_CELLS = 50_000
+
+
+def _too_many() -> ProblemError:
+    return ProblemError(
+        422,
+        "too_many_cells",
+        f"the grid would exceed {MAX_CELLS:,} cells: use a larger cell, a bbox or narrower filters",
+    )
+
+
+async def grid(session: AsyncSession, q: GridQuery, ctx: QueryContext) -> dict[str, Any]:
+    """Cells with events, each with its bounds, counts, fatality sums and mean position."""
+    where = conditions(q, ctx, places_joined=True)
+    rows = await repository.run(session, repository.grid_statement(where, q.cell), MAX_CELLS + 1)
+    if len(rows) > MAX_CELLS:
+        raise _too_many()
+    cells: list[dict[str, Any]] = []
+    for x, y, events, low, best, high, lon, lat, precision in rows:
+        west, south = float(x) * q.cell, float(y) * q.cell
+        cells.append(
+            {
+                "bounds": [west, south, west + q.cell, south + q.cell],
+                "lon": round(float(lon), 6),
+                "lat": round(float(lat), 6),
+                "events": int(events),
+                "fatalities_low": int(low),
+                "fatalities_best": int(best),
+                "fatalities_high": int(high),
+                "geo_precision": None if precision is None else int(precision),
+            }
+        )
+    cells.sort(key=lambda c: (-c["events"], c["bounds"]))
+    return {
+        "cell": q.cell,
+        "cells": cells,
+        "events": sum(c["events"] for c in cells),
+    }
+
+
+def outlines(q: BoundaryQuery) -> bytes:
+    """The boundary GeoJSON, already encoded (it is the same for every request)."""
+    return boundaries.countries_geojson(q.scale)
