@@ -55,6 +55,7 @@ from app.core.errors import ProblemError
 from app.models import ApiKey
 from app.oauth import service as oauth
 from app.oauth.endpoints import mount as mount_oauth
+from app.ucdp_api.endpoints import mount as mount_ucdp
 
 PREFIX = "/acled"
 # ACLED's current layout: `/api/<resource>/read`, beside `/api/gedevents` (UCDP) and
@@ -470,5 +471,6 @@ def mount(app: FastAPI) -> None:
     # The same operations at ACLED's current paths; one copy in the OpenAPI document.
     app.include_router(router, prefix=API_PREFIX, include_in_schema=False)
     mount_oauth(app)
+    mount_ucdp(app)
     for key, handler in list(app.exception_handlers.items()):
         app.exception_handlers[key] = _shaped(handler)
