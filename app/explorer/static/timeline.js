@@ -125,9 +125,15 @@ export class Timeline {
     }
     svg.append(bars);
 
-    // Fatalities: band from low to high, line for best, on their own scale (right axis).
+    // Fatalities: band from low to high, line for best, on their own scale (right axis); a
+    // bucket without events is a zero, not a gap to draw across.
     const mid = (r) => (x(toTime(r.bucket)) + x(bucketEnd(r.bucket, interval))) / 2;
-    const sorted = [...totals].sort((a, b) => a.bucket.localeCompare(b.bucket));
+    const known = new Map(totals.map((r) => [r.bucket, r]));
+    const sorted = [];
+    for (let t = t0; t < t1 && sorted.length < 5000; t = bucketEnd(toIso(t), interval)) {
+      const bucket = toIso(t);
+      sorted.push(known.get(bucket) || { bucket, fatalities_low: 0, fatalities_best: 0, fatalities_high: 0 });
+    }
     const band = sorted.map((r) => `${mid(r)},${yDead(r.fatalities_high)}`)
       .concat([...sorted].reverse().map((r) => `${mid(r)},${yDead(r.fatalities_low)}`));
     svg.append(s("polygon", { points: band.join(" "), class: "dead-band" }));
