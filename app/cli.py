@@ -65,12 +65,26 @@ def seed(
     typer.echo(asyncio.run(_run_in_session(settings, "seed", seeds_dir)))
 
 
+def default_workers() -> int:
+    """One worker per core this process may run on (cgroup CPU sets and taskset included)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT", help="Port (or PORT).")] = 8000,
     database_url: DbOption = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CONFLICTDB_WORKERS",
+            help="Worker processes (default: one per CPU core this process may use).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API with uvicorn (keys and e-mail addresses redacted from its logs)."""
     import uvicorn
@@ -86,7 +100,7 @@ def serve(
         factory=True,
         host=host,
         port=port,
-        workers=workers,
+        workers=workers or default_workers(),
         log_level="info",
         log_config=log_config(LOGGING_CONFIG),
         # Room for a long URL or large headers to be parsed, and refused with 414 / 431 by the

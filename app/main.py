@@ -22,6 +22,7 @@ from app.aggregates.endpoints import router as aggregates_router
 from app.campaigns.endpoints import router as campaigns_router
 from app.changes.endpoints import router as changes_router
 from app.claims.endpoints import router as claims_router
+from app.core.cache import ResponseCache, ResponseCacheMiddleware, cache_namespace
 from app.core.config import Settings
 from app.core.db import WriteGate, make_engine, make_sessionmaker, make_write_engine
 from app.core.errors import install_error_handlers
@@ -107,9 +108,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.query_context = await detect_context(engine)
         # Import jobs left running by a killed server: failed, their uploads removed.
         await recover_at_startup(settings.database_url)
+        if settings.cache_enabled:
+            app.state.response_cache = ResponseCache(
+                engine,
+                redis_url=settings.redis_url,
+                namespace=cache_namespace(settings.database_url),
+                max_bytes=settings.cache_max_bytes,
+                entry_max_bytes=settings.cache_entry_max_bytes,
+                ttl_seconds=settings.cache_ttl_seconds,
+            )
         try:
             yield
         finally:
+            cache = getattr(app.state, "response_cache", None)
+            if cache is not None:
+                app.state.response_cache = None
+                await cache.aclose()
             if write_engine is not engine:
                 await write_engine.dispose()
             await engine.dispose()
@@ -127,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # Outermost last: headers, CORS, limits and early authentication, ETags, the routes.
     app.add_middleware(ETagMiddleware)
+    # Repeated reads answered from the cache, ETag and all; outside it, everything else.
+    app.add_middleware(ResponseCacheMiddleware, state=app.state)
     app.add_middleware(GuardMiddleware, settings=settings)
     # Outside Guard (a refused request costs nothing), inside CORS and security headers.
     install_rate_limits(app, settings)

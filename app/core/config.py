@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     # CORS: who may read (GET/HEAD/OPTIONS) and who may also write, by Origin.
     cors_read_origins: Annotated[list[str], NoDecode] = ["*"]
     cors_write_origins: Annotated[list[str], NoDecode] = []
+    # Redis, e.g. redis://127.0.0.1:6379/0: rate-limit counters and cached answers shared by
+    # every worker and replica; unset: both kept in each process's memory.
+    redis_url: str | None = None
+    # The exact response cache of repeated reads (app/core/cache.py).
+    cache_enabled: bool = True
+    cache_max_bytes: int = 256 * 1024 * 1024  # per process, without Redis
+    cache_entry_max_bytes: int = 4 * 1024 * 1024
+    cache_ttl_seconds: int = 24 * 3600  # Redis entries unread this long are dropped
 
     @field_validator("database_url")
     @classmethod

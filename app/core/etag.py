@@ -77,7 +77,7 @@ IfMatchDep = Annotated[IfMatch | None, Depends(if_match_header)]
 _JSON_TYPES = (b"application/json", b"application/geo+json")
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def etag_matches(if_none_match: str, etag: str) -> bool:
     if if_none_match.strip() == "*":
         return True
     tags = [t.strip() for t in if_none_match.split(",")]
@@ -118,7 +118,7 @@ class ETagMiddleware:
                     own_etag
                     and if_none_match
                     and message["status"] == 200
-                    and _matches(if_none_match, own_etag)
+                    and etag_matches(if_none_match, own_etag)
                 ):
                     kept = MutableHeaders(raw=list(message["headers"]))
                     for name in ("content-length", "content-type"):
@@ -149,7 +149,7 @@ class ETagMiddleware:
             etag = 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
             headers = MutableHeaders(raw=list(start["headers"]))
             headers["ETag"] = etag
-            if if_none_match and _matches(if_none_match, etag):
+            if if_none_match and etag_matches(if_none_match, etag):
                 for name in ("content-length", "content-type"):
                     del headers[name]
                 start["status"] = 304

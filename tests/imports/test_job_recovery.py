@@ -249,7 +249,8 @@ def server(url: str, tmp: Path, log_name: str) -> Iterator[tuple[subprocess.Pope
     """`conflictdb serve` on a free port, once it answers; killed at the end if still running."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": url, "TMPDIR": str(tmp)}
+    # One process: kill -9 of a supervisor would leave its workers running.
+    env = {**os.environ, "DATABASE_URL": url, "TMPDIR": str(tmp), "CONFLICTDB_WORKERS": "1"}
     env.pop("CONFLICTDB_DATABASE_URL", None)
     with (tmp.parent / log_name).open("wb") as log:
         proc = subprocess.Popen(

@@ -128,6 +128,10 @@ class ServerProcess:
                         "127.0.0.1",
                         "--port",
                         str(self.port),
+                        # One process unless a test asks for more: kill -9 must end the server,
+                        # and a supervisor's workers would outlive it.
+                        "--workers",
+                        self.env.get("CONFLICTDB_WORKERS", "1"),
                     ],
                     # Not the checkout: a developer's .env there must not reach the server.
                     cwd=self.log_dir,

@@ -1,0 +1,208 @@
+"""The exact response cache (app/core/cache.py), on both databases, through HTTP.
+
+A repeat is a hit only while the data is unchanged: a write through the API, or from outside
+the app (another connection: an import, the CLI, a user's SQL), makes the next read a miss that
+shows the change. A 304 on a hit runs no query but the version probe. Credentials are part of
+the key. With Redis, the answers of one app are hits in another (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy import event
+
+from app.core.config import Settings
+from app.main import create_app
+from tests.conftest import Api, make_api, mint_keys, truncate_all
+from tests.events.test_endpoints import strike
+from tests.events.test_endpoints import world as world
+from tests.support import insert_event
+
+pytestmark = pytest.mark.asyncio
+
+REDIS_URL = os.environ.get("CONFLICTDB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+LIST = "/v1/events?limit=1000&fields=id"
+
+
+async def until_hit(client: Any, url: str, **kw: Any) -> httpx.Response:
+    """GET until the answer comes from the cache. On PostgreSQL any commit on the server (other
+    databases included) is a new version, so a first repeat may miss; ten in a row cannot."""
+    for _ in range(10):
+        r = await client.get(url, **kw)
+        assert r.status_code == 200, r.text
+        if r.headers["x-cache"] == "hit":
+            return r
+    raise AssertionError(f"{url}: ten repeats and no cache hit")
+
+
+def ids(response: httpx.Response) -> set[int]:
+    return {item["id"] for item in response.json()["items"]}
+
+
+@pytest.mark.usefixtures("world")
+async def test_a_repeat_is_a_hit_until_an_api_write(api: Api) -> None:
+    first = await api.get(LIST)
+    assert first.status_code == 200 and first.headers["x-cache"] in {"miss", "hit"}
+    hit = await until_hit(api, LIST)
+    assert hit.content == first.content and hit.headers["etag"] == first.headers["etag"]
+
+    created = await api.post("/v1/events", json=strike(), headers=api.auth)
+    assert created.status_code == 201, created.text
+    after = await api.get(LIST)
+    assert after.headers["x-cache"] == "miss"
+    assert ids(after) == ids(first) | {created.json()["id"]}
+
+    patched = await api.patch(
+        f"/v1/events/{created.json()['id']}",
+        json={"notes": "changed"},
+        headers={**api.auth, "If-Match": "*"},
+    )
+    assert patched.status_code == 200, patched.text
+    one = f"/v1/events/{created.json()['id']}"
+    await until_hit(api, one)
+    again = await api.patch(one, json={"notes": "again"}, headers={**api.auth, "If-Match": "*"})
+    assert again.status_code == 200
+    read = await api.get(one)
+    assert read.headers["x-cache"] == "miss" and read.json()["notes"] == "again"
+
+
+async def test_a_write_from_outside_the_app_is_seen(api: Api) -> None:
+    """An import or a user's SQL commits on another connection: no hook of ours runs, and the
+    next read still misses."""
+    before = await until_hit(api, LIST)
+    new_id = insert_event(api.database_url)
+    after = await api.get(LIST)
+    assert after.headers["x-cache"] == "miss"
+    assert ids(after) == ids(before) | {new_id}
+    assert (await until_hit(api, LIST)).content == after.content
+
+
+@pytest.fixture
+async def counted(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
+    """A client on an app whose statements are recorded."""
+    truncate_all(database_url)
+    app = create_app(Settings(database_url=database_url))
+    statements: list[str] = []
+    async with app.router.lifespan_context(app):
+
+        def record(*args: Any) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c, statements
+
+
+async def test_revalidation_on_a_hit_runs_no_query(
+    counted: tuple[httpx.AsyncClient, list[str]],
+) -> None:
+    client, statements = counted
+    insert_event(str(client._transport.app.state.settings.database_url))  # type: ignore[attr-defined]
+    hit = await until_hit(client, LIST)
+    etag = hit.headers["etag"]
+    for _ in range(10):
+        statements.clear()
+        r = await client.get(LIST, headers={"If-None-Match": etag})
+        assert r.status_code == 304 and r.content == b""
+        assert r.headers["etag"] == etag
+        if r.headers["x-cache"] == "hit":
+            break
+    else:
+        raise AssertionError("no 304 from the cache in ten tries")
+    # Only the data-version probe ran: no events query.
+    assert len(statements) == 1, statements
+    assert "snapshot" in statements[0] or "data_version" in statements[0]
+
+    statements.clear()
+    miss = await client.get(LIST, headers={"If-None-Match": etag, "Cache-Control": "no-cache"})
+    assert miss.status_code == 304 and miss.headers["x-cache"] == "miss"
+    assert any("events" in s for s in statements)
+
+
+async def test_credentials_are_part_of_the_key(database_url: str) -> None:
+    truncate_all(database_url)
+    async for api in make_api(database_url, read_requires_key=True):
+        read = {"X-API-Key": api.read_key}
+        await until_hit(api, LIST, headers=read)
+        wrong = await api.get(LIST, headers={"X-API-Key": "cdb_" + "0" * 40})
+        assert wrong.status_code == 401 and wrong.headers.get("x-cache") != "hit"
+        anonymous = await api.get(LIST)
+        assert anonymous.status_code == 401
+        other = {"X-API-Key": api.write_key}
+        first = await api.get(LIST, headers=other)
+        assert first.status_code == 200 and first.headers["x-cache"] == "miss"
+
+
+async def test_errors_and_the_feed_are_not_cached(api: Api) -> None:
+    for _ in range(3):
+        bad = await api.get("/v1/events?limit=0")
+        assert bad.status_code == 422 and "x-cache" in bad.headers
+        assert bad.headers["x-cache"] == "miss"
+        feed = await api.get("/v1/changes")
+        assert feed.status_code == 200 and "x-cache" not in feed.headers
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[None]:
+    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:
+        pytest.fail(f"Redis at {REDIS_URL} is needed by this test: {exc}")
+    yield
+    await client.aclose()
+
+
+@pytest.mark.usefixtures("redis_prefix", "world")
+async def test_redis_shares_answers_between_apps(database_url: str) -> None:
+    """Two apps (two workers, or two replicas) on one database and one Redis. PostgreSQL's
+    versions are the server's snapshots, the same for both: b answers from a's entry. SQLite's
+    are counted per process: b never takes a's entry (each keeps its own), and both stay exact."""
+    sharing = database_url.startswith("postgresql")
+    write, _ = mint_keys(database_url)
+    marker = uuid.uuid4().hex
+    url = f"{LIST}&q=nothing{marker}"
+    apps = [create_app(Settings(database_url=database_url, redis_url=REDIS_URL)) for _ in (1, 2)]
+    async with apps[0].router.lifespan_context(apps[0]), apps[1].router.lifespan_context(apps[1]):
+        clients = [
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=a, raise_app_exceptions=False),
+                base_url="http://testserver",
+            )
+            for a in apps
+        ]
+        a, b = clients
+        try:
+            await until_hit(a, url)
+            if sharing:
+                for _ in range(10):
+                    await a.get(url)
+                    shared = await b.get(url)
+                    if shared.headers["x-cache"] == "hit":
+                        break
+                else:
+                    raise AssertionError("app b never answered from app a's entry")
+            else:
+                assert (await b.get(url)).headers["x-cache"] == "miss"
+                await until_hit(b, url)
+                assert (await a.get(url)).headers["x-cache"] == "hit"  # each its own entry
+            created = await b.post(
+                "/v1/events",
+                json=strike(notes=f"nothing{marker}"),
+                headers={"Authorization": f"Bearer {write}"},
+            )
+            assert created.status_code == 201, created.text
+            seen = await a.get(url)
+            assert seen.headers["x-cache"] == "miss"
+            assert ids(seen) == {created.json()["id"]}
+        finally:
+            for c in clients:
+                await c.aclose()
