@@ -52,6 +52,7 @@ from app.acled_api.schemas import CSV_RESPONSE, ERROR_RESPONSES, AcledEnvelope
 from app.auth.service import verify_key
 from app.core.deps import SessionDep
 from app.core.errors import ProblemError
+from app.hapi.endpoints import mount as mount_hapi
 from app.models import ApiKey
 from app.oauth import service as oauth
 from app.oauth.endpoints import mount as mount_oauth
@@ -472,5 +473,6 @@ def mount(app: FastAPI) -> None:
     app.include_router(router, prefix=API_PREFIX, include_in_schema=False)
     mount_oauth(app)
     mount_ucdp(app)
+    mount_hapi(app)
     for key, handler in list(app.exception_handlers.items()):
         app.exception_handlers[key] = _shaped(handler)
