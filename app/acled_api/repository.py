@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, and_, case, distinct, exists, func, or_, select
+from sqlalchemy import Select, String, and_, case, distinct, exists, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -23,14 +23,28 @@ def dialect_of(session: AsyncSession) -> str:
     return bind.dialect.name if bind is not None else "sqlite"
 
 
+# The distinct country codes of places by a loose index scan: one probe of
+# ix_places_country_code per country (~250), not a read of every place (33 ms at 1M events).
+DISTINCT_COUNTRY_CODES = text(
+    """
+    WITH RECURSIVE codes(code) AS (
+        SELECT min(country_code) FROM places
+        UNION ALL
+        SELECT (SELECT min(p.country_code) FROM places p WHERE p.country_code > codes.code)
+        FROM codes WHERE codes.code IS NOT NULL
+    )
+    SELECT code FROM codes WHERE code IS NOT NULL
+    """
+)
+
+
 async def domains(session: AsyncSession, query: AcledQuery) -> Domains:
     """Countries and sub-event types, read only when a filter needs them."""
     columns = {f.column for f in query.filters()}
     codes: list[str] = []
     types: list[tuple[str, str, str, str]] = []
     if columns & {"iso", "country", "region"}:
-        stmt = select(Place.country_code).distinct().order_by(Place.country_code)
-        codes = list((await session.execute(stmt)).scalars())
+        codes = list((await session.execute(DISTINCT_COUNTRY_CODES)).scalars())
     if columns & {"disorder_type", "event_type", "sub_event_type"}:
         rows = await session.execute(
             select(
@@ -59,19 +73,24 @@ def event_rows_stmt(
     """(event_date, id, *DETAIL_COLUMNS) newest first, as the exporter's row stream reads them.
 
     ACLED returns events by event_date, newest first; id breaks ties so pages never overlap.
+    The page's events are chosen first, by (event_date, id) alone, and only they get their
+    detail columns (actors, sources, tags: correlated subqueries): ordering the details of every
+    matching event took ~2 s for a 100-row page of Syria's events since 2020 among 1M.
     """
     day = event_date_expr(dialect)
-    stmt = (
-        _events_from(select(day, Event.id, *export_columns(dialect)))
-        .join(SubEventType, SubEventType.code == Event.sub_event_type_code)
-        .where(*where)
-        .order_by(day.desc(), Event.id.desc())
-    )
+    keys: list[Any] = [Event.id.label("id"), day.label("day")]
+    chosen = _events_from(select(*keys)).where(*where).order_by(day.desc(), Event.id.desc())
     if limit:
-        stmt = stmt.limit(limit)
+        chosen = chosen.limit(limit)
     if offset:
-        stmt = stmt.offset(offset)
-    return stmt
+        chosen = chosen.offset(offset)
+    page = chosen.subquery("page")
+    return (
+        _events_from(select(page.c.day, Event.id, *export_columns(dialect)))
+        .join(page, page.c.id == Event.id)
+        .join(SubEventType, SubEventType.code == Event.sub_event_type_code)
+        .order_by(page.c.day.desc(), Event.id.desc())
+    )
 
 
 async def count_events(
