@@ -14,6 +14,7 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from app import __version__
 from app.acled_api.endpoints import mount as mount_acled_api
@@ -38,8 +39,11 @@ from app.core.ratelimit import install_rate_limits
 from app.core.rest import problems
 from app.events.endpoints import router as events_router
 from app.events.spatial import detect_context
+from app.explorer.endpoints import mount as mount_explorer
 from app.imports.endpoints import router as imports_router
 from app.imports.recovery import recover_at_startup
+from app.maps.endpoints import router as maps_router
+from app.oauth.service import ACCESS_PREFIX
 from app.places.endpoints import router as places_router
 from app.sources.endpoints import documents_router
 from app.sources.endpoints import router as sources_router
@@ -88,6 +92,15 @@ def _mount_docs(app: FastAPI) -> None:
         )
 
 
+def presents_access_token(scope: Scope) -> bool:
+    """An OAuth access token expires with time: its answers are not cached."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = bytes(value).decode("latin-1").partition(" ")
+            return bool(scheme.lower() == "bearer" and token.strip().startswith(ACCESS_PREFIX))
+    return False
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -116,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 max_bytes=settings.cache_max_bytes,
                 entry_max_bytes=settings.cache_entry_max_bytes,
                 ttl_seconds=settings.cache_ttl_seconds,
+                bypass=presents_access_token,
             )
         try:
             yield
@@ -162,10 +176,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         aggregates_router,
         changes_router,
         imports_router,
+        maps_router,
     ):
         app.include_router(router, prefix="/v1")
     # ACLED's API under /acled, with ACLED's error shape there (after install_error_handlers).
     mount_acled_api(app)
+    # The explorer page at / and its static files.
+    mount_explorer(app)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database check")
     async def healthz() -> dict[str, str]:

@@ -31,6 +31,9 @@ The key: method, path, query string, and the request headers that can change an 
 headers), hashed. Credentials are part of the key, so an answer is only ever served to a request
 presenting the same credentials; a revoked key is a committed write, so a new version.
 
+Credentials that expire with time (OAuth access tokens) would make an answer depend on the
+clock: such requests bypass the cache (`bypass`, given by the app).
+
 `If-None-Match` on a hit is answered 304 without running anything. `Cache-Control: no-cache`
 from the client skips the lookup (the answer is still stored). `X-Cache: hit|miss` says which.
 """
@@ -44,6 +47,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,8 +252,12 @@ class ResponseCache:
         max_bytes: int,
         entry_max_bytes: int,
         ttl_seconds: int,
+        bypass: Callable[[Scope], bool] | None = None,
     ) -> None:
         self.probe = VersionProbe(engine)
+        # Requests whose answer depends on more than the request and the data (e.g. credentials
+        # that expire with time): never looked up, never stored.
+        self.bypass = bypass or (lambda _scope: False)
         self.entry_max_bytes = entry_max_bytes
         self.namespace = namespace.encode()
         self.store: Store = (
@@ -319,7 +327,7 @@ class ResponseCacheMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cache: ResponseCache | None = getattr(self.state, "response_cache", None)
-        if cache is None or not _cacheable(scope) or not cache.usable():
+        if cache is None or not _cacheable(scope) or not cache.usable() or cache.bypass(scope):
             await self.app(scope, receive, send)
             return
         try:

@@ -206,3 +206,26 @@ async def test_redis_shares_answers_between_apps(database_url: str) -> None:
         finally:
             for c in clients:
                 await c.aclose()
+
+
+@pytest.mark.usefixtures("world")
+async def test_expiring_oauth_tokens_bypass_the_cache(api: Api) -> None:
+    """An access token's answer depends on the clock (it expires): never cached."""
+    token = await api.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": "acled",
+            "username": "analyst@example.org",
+            "password": api.read_key,
+        },
+    )
+    assert token.status_code == 200, token.text
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    url = "/api/acled/read?limit=5"
+    for _ in range(3):
+        r = await api.get(url, headers=bearer)
+        assert r.status_code == 200, r.text
+        assert "x-cache" not in r.headers
+    keyed = {"Authorization": f"Bearer {api.read_key}"}
+    await until_hit(api, "/v1/events?limit=5", headers=keyed)  # a key does not expire
