@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, FastAPI, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.auth.service import verify_key
 from app.core.deps import SessionDep
@@ -45,7 +46,7 @@ async def gedevents(
     version: str,
     session: SessionDep,
     x_ucdp_access_token: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     try:
         token = (x_ucdp_access_token or "").strip()
         if not token:
@@ -65,7 +66,7 @@ async def gedevents(
         "NextPageUrl": _page_url(request, query.page + 1) if query.page < last else "",
         "Result": page.rows,
     }
-    return JSONResponse(body)
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def mount(app: FastAPI) -> None:

@@ -100,14 +100,18 @@ def _from(stmt: Select[Any]) -> Select[Any]:
 def rows_stmt(
     where: Sequence[ColumnElement[bool]], limit: int, offset: int, dialect: str
 ) -> Select[Any]:
-    """(id, id, *export columns) in id order: a stable order for page after page."""
+    """(id, id, *export columns) in id order: a stable order for page after page.
+
+    The page's ids are chosen first (an index scan), so the export's correlated subqueries run
+    for the page's rows only, not for every row the offset skips."""
+    page_ids = (
+        _from(select(Event.id)).where(*where).order_by(Event.id).limit(limit).offset(offset)
+    ).scalar_subquery()
     return (
         _from(select(Event.id, Event.id, *export_columns(dialect)))
         .join(SubEventType, SubEventType.code == Event.sub_event_type_code)
-        .where(*where)
+        .where(Event.id.in_(page_ids))
         .order_by(Event.id)
-        .limit(limit)
-        .offset(offset)
     )
 
 

@@ -177,6 +177,12 @@ def typed(name: str, value: Any) -> Any:
     return value
 
 
+# Per column: None (as the export has it) or the function that types it.
+_KINDS = tuple(
+    (name, typed if name in INT_COLUMNS or name in FLOAT_COLUMNS else None) for name in COLUMNS
+)
+
+
 async def read(session: AsyncSession, query: GedQuery) -> GedPage:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     where = repository.conditions(
@@ -194,8 +200,8 @@ async def read(session: AsyncSession, query: GedQuery) -> GedPage:
     stmt = repository.rows_stmt(where, query.pagesize, query.page * query.pagesize, dialect)
     rows = [
         {
-            name: typed(name, value)
-            for name, value in zip(COLUMNS, ucdp_row(export_row(r)), strict=True)
+            name: value if kind is None else kind(name, value)
+            for (name, kind), value in zip(_KINDS, ucdp_row(export_row(r)), strict=True)
         }
         for r in await session.execute(stmt)
     ]

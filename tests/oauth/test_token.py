@@ -1,0 +1,142 @@
+"""POST /oauth/token: a conflictdb key as the password, hashed tokens, rotation, OAuth errors."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy.orm import Session
+
+from app.auth.service import revoke_key
+from app.core.db import make_sync_engine
+from tests.conftest import Api
+from tests.imports.support import query
+
+TOKEN = "/oauth/token"
+
+
+async def password_grant(api: Api, key: str) -> dict[str, str]:
+    response = await api.client.post(
+        TOKEN,
+        data={"grant_type": "password", "client_id": "acled", "username": "a@b.c", "password": key},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    body: dict[str, str] = response.json()
+    return body
+
+
+async def read(api: Api, access: str) -> int:
+    response = await api.client.get(
+        "/api/acled/read", params={"limit": 1}, headers={"Authorization": f"Bearer {access}"}
+    )
+    return response.status_code
+
+
+async def test_tokens_are_stored_as_hashes_and_refresh_rotates(api: Api) -> None:
+    body = await password_grant(api, api.read_key)
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 86400 and body["refresh_token_expires_in"] == 14 * 86400
+    stored = query(api.database_url, "SELECT kind, token_hash FROM oauth_tokens ORDER BY id")
+    assert [r.kind for r in stored] == ["access", "refresh"]
+    hashes = {r.token_hash for r in stored}
+    assert hashes == {
+        hashlib.sha256(body[k].encode()).hexdigest() for k in ("access_token", "refresh_token")
+    }
+    assert await read(api, body["access_token"]) == 200
+
+    refreshed = await api.client.post(
+        TOKEN, data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    pair = refreshed.json()
+    assert pair["access_token"] != body["access_token"]
+    assert await read(api, pair["access_token"]) == 200
+    # The used refresh token is spent; the old access token lives out its day
+    again = await api.client.post(
+        TOKEN, data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+    )
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    assert await read(api, body["access_token"]) == 200
+    # A refresh token is not an access token, nor the other way round
+    assert await read(api, pair["refresh_token"]) == 401
+    wrong_kind = await api.client.post(
+        TOKEN, data={"grant_type": "refresh_token", "refresh_token": pair["access_token"]}
+    )
+    assert wrong_kind.status_code == 400
+
+    # JSON bodies work too; revoking the key ends every token it obtained
+    as_json = await api.client.post(
+        TOKEN, json={"grant_type": "password", "username": "x", "password": api.write_key}
+    )
+    assert as_json.status_code == 200
+    engine = make_sync_engine(api.database_url)
+    with Session(engine) as session, session.begin():
+        assert revoke_key(session, api.read_key) is not None
+    engine.dispose()
+    assert await read(api, pair["access_token"]) == 401
+    dead = await api.client.post(
+        TOKEN, data={"grant_type": "refresh_token", "refresh_token": pair["refresh_token"]}
+    )
+    assert dead.status_code == 400
+    assert await read(api, as_json.json()["access_token"]) == 200
+
+
+async def test_token_errors_in_oauths_shape(api: Api) -> None:
+    cases = [
+        ({"grant_type": "password", "username": "a", "password": "cdb_x_y"}, 400, "invalid_grant"),
+        ({"grant_type": "password", "username": "a", "password": "nope"}, 400, "invalid_grant"),
+        ({"grant_type": "password", "password": api.read_key}, 400, "invalid_request"),
+        ({"grant_type": "password", "username": "a"}, 400, "invalid_request"),
+        ({"username": "a", "password": api.read_key}, 400, "invalid_request"),
+        ({"grant_type": "client_credentials"}, 400, "unsupported_grant_type"),
+        ({"grant_type": "refresh_token"}, 400, "invalid_request"),
+        ({"grant_type": "refresh_token", "refresh_token": "cdbrt_nope"}, 400, "invalid_grant"),
+        (
+            {"grant_type": "password", "client_id": "x", "username": "a", "password": "b"},
+            401,
+            "invalid_client",
+        ),
+        ({"grant_type": "password", "username": "a\x00", "password": "b"}, 400, "invalid_request"),
+    ]
+    for data, status, error in cases:
+        response = await api.client.post(TOKEN, data=data)
+        assert response.status_code == status, (data, response.text)
+        body = response.json()
+        assert body["error"] == error and body["error_description"], data
+    for content, kind in (
+        (b"{not json", "application/json"),
+        (b"[1]", "application/json"),
+        (b"grant_type=password", "text/plain"),
+        (b"--x\r\nbroken", "multipart/form-data; boundary=x"),
+    ):
+        response = await api.client.post(TOKEN, content=content, headers={"content-type": kind})
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == "invalid_request"
+    assert (await api.client.get(TOKEN)).status_code == 405
+    assert query(api.database_url, "SELECT count(*) AS n FROM oauth_tokens")[0].n == 0
+
+
+async def test_api_paths_need_a_credential_and_keep_acleds_shape(api: Api) -> None:
+    for path in ("/api/acled/read", "/api/deleted/read", "/api/country/read", "/api/cast/read"):
+        response = await api.client.get(path)
+        assert response.status_code == 401, path
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        body = response.json()
+        assert body["success"] is False and body["error"][0]["message"]
+        expired = await api.client.get(path, headers={"Authorization": "Bearer cdbat_unknown"})
+        assert expired.status_code == 401 and "refresh" in expired.json()["error"][0]["message"]
+    # A key works as a Bearer too; /acled stays open as before
+    assert (await api.client.get("/api/actor/read", headers=api.read_auth)).status_code == 200
+    assert (await api.client.get("/acled/acled/read")).status_code == 200
+    bad = await api.client.get(
+        "/api/acled/read", params={"country_where": "NEAR"}, headers=api.read_auth
+    )
+    assert bad.status_code == 400 and bad.json()["success"] is False
+    cast = await api.client.get(
+        "/api/cast/read.csv", params={"country": "Syria"}, headers=api.read_auth
+    )
+    assert cast.status_code == 200 and cast.text.startswith("country,admin1,month,year")
+    unknown = await api.client.get(
+        "/api/cast/read", params={"forecast": "1"}, headers=api.read_auth
+    )
+    assert unknown.status_code == 400
