@@ -46,7 +46,14 @@ async def event_grid(
 @router.get(
     "/boundaries",
     summary="Country outlines as GeoJSON (Natural Earth, public domain)",
-    responses=problems(422),
+    response_class=Response,
+    responses={
+        200: {
+            "description": "A GeoJSON FeatureCollection (RFC 7946)",
+            "content": {"application/geo+json": {"schema": {"type": "object"}}},
+        },
+        **problems(422),
+    },
 )
 async def boundary_outlines(
     query: Annotated[BoundaryQuery, Query()],

@@ -1,8 +1,10 @@
-"""The grid statement: events counted per longitude/latitude cell, one GROUP BY.
+"""The grid statement: events counted per longitude/latitude cell.
 
 The cell of a place is (floor(lon / cell), floor(lat / cell)), the same arithmetic on PostgreSQL
-and SQLite (both have `floor`). Events first collapse to their place (GROUP BY place_id over the
-filtered events), so the cell arithmetic runs once per place, not once per event.
+and SQLite (both have `floor`). The filtered events first collapse to their place (GROUP BY
+place_id over `events` alone: the list's conditions, with those on the place as a subquery), so
+`places` is joined once per place with events, not once per event, and the cell arithmetic runs
+once per place.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, Select, cast, func, literal, select
+from sqlalchemy import Float, Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -20,12 +22,10 @@ from app.models import Event, Place
 def grid_statement(where: Sequence[ColumnElement[bool]], cell: float) -> Select[Any]:
     """SELECT x, y, events, fatalities_low/best/high, lon, lat, geo_precision per cell.
 
-    `where` are the event conditions of `app.events.queries.conditions` with `places_joined`:
-    conditions on the place apply to the join below. lon/lat is the events' mean position in
-    the cell; geo_precision the coarsest (largest) ACLED precision among them.
+    `where` are the event conditions of `app.events.queries.conditions` (without
+    `places_joined`). lon/lat is the events' mean position in the cell; geo_precision the
+    coarsest (largest) ACLED precision among them, an event's own or else its place's.
     """
-    size = literal(cell, Float)
-    precision = func.coalesce(Event.geo_precision, Place.geo_precision)
     per_place = (
         select(
             Event.place_id.label("place_id"),
@@ -33,17 +33,28 @@ def grid_statement(where: Sequence[ColumnElement[bool]], cell: float) -> Select[
             func.sum(func.coalesce(Event.fatalities_low, Event.fatalities_best)).label("f_low"),
             func.sum(Event.fatalities_best).label("f_best"),
             func.sum(func.coalesce(Event.fatalities_high, Event.fatalities_best)).label("f_high"),
-            func.max(precision).label("precision"),
+            func.max(Event.geo_precision).label("precision"),
+            (func.count() - func.count(Event.geo_precision)).label("unstated"),
         )
-        .select_from(Event)
-        .join(Place, Place.id == Event.place_id)
-        .where(Place.latitude.is_not(None), Place.longitude.is_not(None), *where)
+        .where(Event.place_id.is_not(None), *where)
         .group_by(Event.place_id)
         .subquery("per_place")
     )
-    x = func.floor(cast(Place.longitude, Float) / size)
-    y = func.floor(cast(Place.latitude, Float) / size)
+    size = literal(cell, Float)
+    x = func.floor(Place.longitude / size)
+    y = func.floor(Place.latitude / size)
     events = func.sum(per_place.c.events)
+    # Events that state no precision take their place's.
+    precision = case(
+        (
+            and_(
+                per_place.c.unstated > 0,
+                Place.geo_precision > func.coalesce(per_place.c.precision, 0),
+            ),
+            Place.geo_precision,
+        ),
+        else_=per_place.c.precision,
+    )
     return (
         select(
             x.label("x"),
@@ -54,10 +65,11 @@ def grid_statement(where: Sequence[ColumnElement[bool]], cell: float) -> Select[
             func.coalesce(func.sum(per_place.c.f_high), 0).label("fatalities_high"),
             (func.sum(Place.longitude * per_place.c.events) / events).label("lon"),
             (func.sum(Place.latitude * per_place.c.events) / events).label("lat"),
-            func.max(per_place.c.precision).label("geo_precision"),
+            func.max(precision).label("geo_precision"),
         )
         .select_from(per_place)
         .join(Place, Place.id == per_place.c.place_id)
+        .where(Place.latitude.is_not(None), Place.longitude.is_not(None))
         .group_by(x, y)
     )
 

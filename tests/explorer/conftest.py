@@ -96,8 +96,10 @@ def explorer_server(
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: while Playwright's sync API runs, the test thread has a running event loop,
+    and the async tests of other modules could not run theirs."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -155,7 +155,9 @@ def test_a_shared_url_restores_the_view(visit: Visit) -> None:
     zoom = page.evaluate("document.querySelector('#map').dataset.rendered && 1")
     assert zoom == 1
     params = _url_params(visit)
-    assert (params["z"], params["ll"]) == ("8", "35.4000,36.5000")
+    # The same view (opening the detail narrows the map: Leaflet keeps its centre to a pixel).
+    lat, lon = (float(v) for v in params["ll"].split(","))
+    assert params["z"] == "8" and abs(lat - 35.4) < 0.01 and abs(lon - 36.5) < 0.01
     # Closing the event and going back restores it from history.
     page.click("#close-detail")
     assert "event" not in _url_params(visit)
