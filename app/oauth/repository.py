@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ApiKey, OAuthToken
@@ -38,3 +38,10 @@ async def revoke_unused(session: AsyncSession, token_id: int, now: dt.datetime) 
     )
     result = await session.execute(stmt)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def delete_expired(session: AsyncSession, api_key_id: int, now: dt.datetime) -> None:
+    """Forget a key's tokens that have expired (used or not): the table does not grow forever."""
+    await session.execute(
+        delete(OAuthToken).where(OAuthToken.api_key_id == api_key_id, OAuthToken.expires_at <= now)
+    )

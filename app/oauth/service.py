@@ -5,6 +5,7 @@
   keys carry no e-mail. So no new secret exists: the key is the password.
 - The answer is an opaque access token (24 h) and refresh token (14 days), random, stored only
   as SHA-256 hashes with their expiry and the key they belong to (revoking the key ends them).
+- Issuing a pair forgets the key's expired tokens, so the table stays small.
 - `grant_type=refresh_token` rotates: the refresh token is used up, a new pair is issued; a used,
   expired or unknown refresh token is `invalid_grant`.
 - Errors are OAuth's own (RFC 6749 section 5.2): `{"error": ..., "error_description": ...}`,
@@ -54,7 +55,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _issue(session: AsyncSession, key: ApiKey, now: dt.datetime) -> TokenPair:
+async def _issue(session: AsyncSession, key: ApiKey, now: dt.datetime) -> TokenPair:
+    await repository.delete_expired(session, key.id, now)
     access = ACCESS_PREFIX + secrets.token_urlsafe(32)
     refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
     for kind, token, seconds in (
@@ -97,13 +99,13 @@ async def token(session: AsyncSession, form: dict[str, str]) -> TokenPair:
                 "invalid_grant",
                 "the password must be a valid conflictdb API key (unknown or revoked)",
             )
-        pair = _issue(session, key, now)
+        pair = await _issue(session, key, now)
     elif grant == "refresh_token":
         presented = _required(form, "refresh_token")
         found = await repository.find_live(session, token_hash(presented), "refresh", now)
         if found is None or not await repository.revoke_unused(session, found[0].id, now):
             raise OAuthError("invalid_grant", "the refresh token is unknown, used or expired")
-        pair = _issue(session, found[1], now)
+        pair = await _issue(session, found[1], now)
     else:
         raise OAuthError(
             "unsupported_grant_type", f"grant_type must be one of {', '.join(GRANT_TYPES)}"

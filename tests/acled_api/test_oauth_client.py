@@ -71,6 +71,10 @@ CLIENT_SCRIPT = textwrap.dedent(
         "deleted": client.get_deleted_data(deleted_timestamp=0),
         "cast": client.get_cast_data(country="Syria"),
     }
+    newest = max(r["timestamp"] for r in out["all"])
+    out["since"] = events(client.get_data(
+        timestamp=newest, query_params={"timestamp_where": ">="}, limit=500
+    ))
     out["with_total"].pop("data")
     out["without_total"].pop("data")
     try:
@@ -146,6 +150,16 @@ def test_the_acled_package_in_oauth_mode(fresh_url: str, server: str) -> None:  
     )
     assert gone.status_code == 204, gone.text
 
+    # One event edited after the others were loaded: what a sync by timestamp fetches
+    time.sleep(1.1)
+    edited = next(e for e in listed if e["place"] and e["place"]["country_code"] == "SY")
+    patched = httpx.patch(
+        f"{server}/v1/events/{edited['id']}",
+        json={"notes": "edited for the sync"},
+        headers={"Authorization": f"Bearer {write_key}"},
+    )
+    assert patched.status_code == 200, patched.text
+
     tokens, out = run_oauth_client(server, fresh_url, read_key)
 
     everything = out["all"]
@@ -171,6 +185,11 @@ def test_the_acled_package_in_oauth_mode(fresh_url: str, server: str) -> None:  
     assert out["with_total"]["total_count"] == len(everything)
     assert out["with_total"]["count"] == 2 and out["with_total"]["success"] is True
     assert "total_count" not in out["without_total"]
+
+    # Syncing by timestamp
+    newest = max(e["timestamp"] for e in everything)
+    assert out["since"] == [e for e in everything if e["timestamp"] >= newest]
+    assert [e["id"] for e in out["since"]] == [f"{edited['dataset']}-{edited['external_id']}"]
 
     # The deleted feed
     assert [d["event_id_cnty"] for d in out["deleted"]] == [deleted_id]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.auth.service import revoke_key
 from app.core.db import make_sync_engine
+from app.models import OAuthToken
+from app.models.base import utcnow
 from tests.conftest import Api
 from tests.imports.support import query
 
@@ -140,3 +144,17 @@ async def test_api_paths_need_a_credential_and_keep_acleds_shape(api: Api) -> No
         "/api/cast/read", params={"forecast": "1"}, headers=api.read_auth
     )
     assert unknown.status_code == 400
+
+
+async def test_expired_tokens_are_forgotten_when_the_key_logs_in_again(api: Api) -> None:
+    await password_grant(api, api.read_key)
+    await password_grant(api, api.write_key)
+    engine = make_sync_engine(api.database_url)
+    with Session(engine) as session, session.begin():
+        session.execute(update(OAuthToken).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
+    engine.dispose()
+    body = await password_grant(api, api.read_key)
+    kinds = query(api.database_url, "SELECT api_key_id, kind FROM oauth_tokens ORDER BY id")
+    # The read key's two expired tokens are gone, the write key's stay until it logs in
+    assert len(kinds) == 4 and len({r.api_key_id for r in kinds}) == 2
+    assert await read(api, body["access_token"]) == 200
