@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response
@@ -23,8 +23,29 @@ from app.hapi.service import COLUMNS, HapiError
 router = APIRouter(tags=["hdx-hapi-compatible"])
 
 
+def _param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+_TEXT = {"type": "string"}
+PARAMETERS = [
+    _param("app_identifier", _TEXT),
+    _param("location_code", _TEXT),
+    _param("event_type", {"type": "string", "enum": list(service.EVENT_TYPES)}),
+    _param("start_date", {"type": "string", "format": "date"}),
+    _param("end_date", {"type": "string", "format": "date"}),
+    _param("admin_level", {"type": "integer", "enum": [0, 1, 2]}),
+    _param("admin1_name", _TEXT),
+    _param("admin2_name", _TEXT),
+    _param("output_format", {"type": "string", "enum": ["json", "csv"]}),
+    _param("limit", {"type": "integer", "minimum": 1, "maximum": service.MAX_LIMIT}),
+    _param("offset", {"type": "integer", "minimum": 0}),
+]
+
+
 @router.get(
     "/api/v2/coordination-context/conflict-events",
+    openapi_extra={"parameters": PARAMETERS},
     summary="HDX HAPI conflict events: monthly events and fatalities per place and type",
     responses={
         200: {"description": '{"data": [...]}, or CSV with output_format=csv'},

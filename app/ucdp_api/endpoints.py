@@ -32,8 +32,34 @@ def _page_url(request: Request, page: int) -> str:
     return public_url(request, request.url.include_query_params(page=page))
 
 
+def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+_TEXT = {"type": "string"}
+PARAMETERS = [
+    _param("pagesize", {"type": "integer", "minimum": 1, "maximum": 1000}, "Rows per page"),
+    _param("page", {"type": "integer", "minimum": 0}, "The page, from 0"),
+    _param("Country", _TEXT, "Gleditsch-Ward codes, comma-separated"),
+    _param("StartDate", {"type": "string", "format": "date"}, "date_start on or after"),
+    _param("EndDate", {"type": "string", "format": "date"}, "date_end on or before"),
+    _param("TypeOfViolence", _TEXT, "1, 2, 3, comma-separated"),
+    _param("Geography", _TEXT, "A box: lat lon,lat lon"),
+    _param("Dyad", _TEXT, "dyad_new_id, comma-separated"),
+    _param("Actor", _TEXT, "side_a_new_id or side_b_new_id, comma-separated"),
+    _param("Id", _TEXT, "GED ids, comma-separated"),
+]
+
+
 @router.get(
     "/api/gedevents/{version}",
+    openapi_extra={"parameters": PARAMETERS},
     summary="UCDP GED events, as UCDP's API serves them (every version: the current data)",
     responses={
         200: {"description": "{TotalCount, TotalPages, PreviousPageUrl, NextPageUrl, Result}"},
