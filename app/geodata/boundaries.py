@@ -1,15 +1,19 @@
 """Country outlines from world-atlas 2.0.2 (Natural Earth 1:110m and 1:50m, public domain).
 
 The TopoJSON files are the package's own, unchanged (`countries-110m.topojson`,
-`countries-50m.topojson`). `countries()` decodes one into GeoJSON features whose properties
-carry the ISO 3166-1 codes (world-atlas keeps only the numeric code as the feature id; the
-alpha codes come from pycountry). Decoded once per process.
+`countries-50m.topojson`): the source. `build(scale)` decodes one into a GeoJSON
+FeatureCollection whose properties carry the ISO 3166-1 codes (world-atlas keeps only the
+numeric code as the feature id; the alpha codes come from pycountry). The decoded files
+(`countries-110m.geojson`, `countries-50m.geojson`) are shipped, so that serving them costs a
+file read, not a decode (1-2 s for 1:50m); `python -m app.geodata.boundaries` rebuilds them and
+`tests/maps/test_grid.py` holds them equal to a fresh build.
 """
 
 from __future__ import annotations
 
 import functools
 from importlib.resources import files
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
@@ -73,8 +77,7 @@ def _codes(numeric: str | None) -> dict[str, str | None]:
     }
 
 
-@functools.cache
-def countries(scale: Scale = "110m") -> dict[str, Any]:
+def build(scale: Scale = "110m") -> dict[str, Any]:
     """Every country as a GeoJSON FeatureCollection (coordinates rounded to ~10 m)."""
     topology = _read(scale)
     arcs = _decode_arcs(topology, digits=4)
@@ -95,10 +98,31 @@ def countries(scale: Scale = "110m") -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+def _geojson_name(scale: Scale) -> str:
+    return f"countries-{scale}.geojson"
+
+
 @functools.cache
 def countries_geojson(scale: Scale = "110m") -> bytes:
-    """`countries(scale)` encoded once."""
-    return orjson.dumps(countries(scale))
+    """The shipped GeoJSON of `build(scale)`, read once per process."""
+    return (files("app.geodata") / _geojson_name(scale)).read_bytes()
 
 
-__all__ = ["countries", "countries_geojson"]
+def countries(scale: Scale = "110m") -> dict[str, Any]:
+    """Every country as a GeoJSON FeatureCollection (properties iso_a2, iso_a3, iso_n3, name)."""
+    data: dict[str, Any] = orjson.loads(countries_geojson(scale))
+    return data
+
+
+def main() -> None:
+    """Rebuild the shipped GeoJSON files from the TopoJSON sources."""
+    folder = Path(str(files("app.geodata")))
+    for scale in ("110m", "50m"):
+        (folder / _geojson_name(scale)).write_bytes(orjson.dumps(build(scale)))
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["build", "countries", "countries_geojson"]

@@ -105,3 +105,10 @@ async def test_boundaries_are_every_country_with_iso_codes(api: Api) -> None:
     assert_problem(
         await api.get("/v1/maps/boundaries", params={"scale": "10m"}), 422, "validation_error"
     )
+
+
+def test_the_shipped_geojson_is_the_topojson_decoded() -> None:
+    from app.geodata import boundaries
+
+    for scale in ("110m", "50m"):
+        assert boundaries.countries(scale) == boundaries.build(scale), scale

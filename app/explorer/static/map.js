@@ -102,6 +102,10 @@ export class EventMap {
     const started = performance.now();
     try {
       const grid = await api.grid(this.filters, { cell, bbox, signal: controller.signal });
+      if (this.fitPending && grid.events > POINTS_MAX * 10) {
+        // Many events: the world view is the right first view; no second request.
+        this.fitPending = false;
+      }
       if (this.fitPending && grid.cells.length) {
         // No view in the URL: frame the events, then draw for that view.
         this.fitPending = false;

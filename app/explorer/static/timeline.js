@@ -41,6 +41,16 @@ function chooseInterval(rows) {
   return "month";
 }
 
+function sumByBucket(rows) {
+  const sums = new Map();
+  for (const row of rows) {
+    const acc = sums.get(row.bucket) || { bucket: row.bucket, events: 0, fatalities_low: 0, fatalities_best: 0, fatalities_high: 0 };
+    for (const k of ["events", "fatalities_low", "fatalities_best", "fatalities_high"]) acc[k] += row[k];
+    sums.set(row.bucket, acc);
+  }
+  return [...sums.values()];
+}
+
 export class Timeline {
   constructor(element, { onBrush }) {
     this.element = element;
@@ -57,12 +67,14 @@ export class Timeline {
     const { date_from: from, date_to: to, ...rest } = filters;
     const signal = controller.signal;
     try {
-      let totals = (await api.aggregates(rest, { interval: interval || "month", signal })).rows;
-      const chosen = interval || chooseInterval(totals);
+      // One request: events and fatalities per bucket and event type; the totals per bucket
+      // are their sums. Auto interval: months first, finer when the span is short.
+      let byType = (await api.aggregates(rest, { interval: interval || "month", groupBy: ["event_type"], signal })).rows;
+      const chosen = interval || chooseInterval(byType);
       if (chosen !== (interval || "month")) {
-        totals = (await api.aggregates(rest, { interval: chosen, signal })).rows;
+        byType = (await api.aggregates(rest, { interval: chosen, groupBy: ["event_type"], signal })).rows;
       }
-      const byType = (await api.aggregates(rest, { interval: chosen, groupBy: ["event_type"], signal })).rows;
+      const totals = sumByBucket(byType);
       this.interval = chosen;
       this.draw(totals, byType, chosen, from, to);
       return totals.reduce((n, r) => n + r.events, 0);
