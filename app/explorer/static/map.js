@@ -36,8 +36,12 @@ export class EventMap {
     this.map = L.map(element, {
       center: [30, 20], zoom: 3, minZoom: 2, maxZoom: 14, worldCopyJump: true,
       zoomSnap: 1, keyboard: true, attributionControl: false,
+      // No glide after a drag: the map stops where it is let go and draws at once.
+      inertia: false,
     });
     this.outlineRenderer = L.canvas({ padding: 0.2 });
+    // Grid cells can be thousands: canvas. Points stay SVG (each a DOM element, as tests see).
+    this.gridRenderer = L.canvas({ padding: 0.5 });
     this.outlines = null;
     this.outlinesScale = null;
     this.data = L.layerGroup().addTo(this.map);
@@ -97,9 +101,23 @@ export class EventMap {
     if (this.controller) this.controller.abort();
     const controller = new AbortController();
     this.controller = controller;
-    const bbox = bboxOf(this.map.getBounds());
+    const view = this.map.getBounds();
     const cell = cellFor(this.map.getZoom());
-    const started = performance.now();
+    const key = JSON.stringify([this.filters, cell]);
+    const cached = this.cache;
+    if (cached && cached.key === key && (cached.bounds === null || cached.bounds.contains(view))) {
+      // A pan within what was fetched (the view and half of it around): no request, and
+      // nothing to redraw unless another answer was drawn since.
+      if (this.drawn !== cached) {
+        if (cached.points) this.drawPoints(cached.points);
+        else this.drawGrid(cached.grid);
+        this.drawn = cached;
+      }
+      this.rendered();
+      return undefined;
+    }
+    const padded = view.pad(0.5);
+    const bbox = bboxOf(padded);
     try {
       const grid = await api.grid(this.filters, { cell, bbox, signal: controller.signal });
       if (this.fitPending && grid.events > POINTS_MAX * 10) {
@@ -116,20 +134,29 @@ export class EventMap {
         // fitBounds fired moveend, which started the drawing of the new view.
         return this.pending;
       }
+      let points = null;
       if (grid.events <= POINTS_MAX) {
-        const page = await api.eventsInBox(this.filters, bbox, {
+        points = (await api.eventsInBox(this.filters, bbox, {
           limit: POINTS_MAX, signal: controller.signal,
-        });
-        this.drawPoints(page.items);
+        })).items;
+        this.drawPoints(points);
       } else {
         this.drawGrid(grid);
       }
-      this.lastRender = performance.now() - started;
-      this.map.getContainer().dataset.rendered = String(Date.now());
-      this.map.getContainer().dataset.mode = this.mode;
+      this.cache = { key, bounds: bbox ? padded : null, grid, points };
+      this.drawn = this.cache;
+      this.rendered();
     } catch (error) {
       if (error.name !== "AbortError") throw error;
     }
+    return undefined;
+  }
+
+  rendered() {
+    const container = this.map.getContainer();
+    this.renders = (this.renders || 0) + 1;
+    container.dataset.rendered = String(this.renders);
+    container.dataset.mode = this.mode;
   }
 
   drawPoints(events) {
@@ -193,7 +220,7 @@ export class EventMap {
         weight: 1,
         fillColor: cell.fatalities_best > 0 ? "#d9452e" : "#e8923a",
         fillOpacity: 0.55,
-        className: "ev-cell",
+        renderer: this.gridRenderer,
       });
       marker.bindTooltip(
         `${cell.events.toLocaleString()} events, ${cell.fatalities_best.toLocaleString()} killed (best estimate)`,
