@@ -124,9 +124,9 @@ def main() -> None:
     if not args.database_url:
         parser.error("give --database-url or DATABASE_URL")
     with tempfile.TemporaryDirectory() as tmp:
-        server = ServerProcess(
-            args.database_url, Path(tmp), env={"CONFLICTDB_RATE_LIMIT_ENABLED": "false"}
-        )
+        # No response cache where the server has one: every run asks the database.
+        env = {"CONFLICTDB_RATE_LIMIT_ENABLED": "false", "CONFLICTDB_CACHE_ENABLED": "false"}
+        server = ServerProcess(args.database_url, Path(tmp), env=env)
         server.start()
         try:
             results = measure(server.base_url, args.runs)
