@@ -103,9 +103,13 @@ async function refresh() {
       loadList(filters),
       eventMap.setFilters(filters),
     ]);
-    const inRange = filters.date_from || filters.date_to ? " (timeline: all dates; selection shaded)" : "";
     const ms = Math.round(performance.now() - started);
-    $("count").textContent = total == null ? "" : `${total.toLocaleString()} events match the filters other than the dates${inRange}`;
+    const shown = $("event-list").children.length;
+    const listed = `${shown.toLocaleString()}${nextUrl ? "+" : ""} event${shown === 1 && !nextUrl ? "" : "s"}`;
+    const dated = filters.date_from || filters.date_to;
+    if (total == null) $("count").textContent = listed;
+    else if (!dated) $("count").textContent = `${total.toLocaleString()} event${total === 1 ? "" : "s"}`;
+    else $("count").textContent = `${listed} in the dates chosen (${total.toLocaleString()} at any date)`;
     status(`Ready in ${ms} ms`);
     readyCount += 1;
     document.body.dataset.ready = String(readyCount);
