@@ -19,7 +19,13 @@ from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
 
-from app.core.jsonrules import describe_json_error, json_problem
+from app.core.jsonrules import (
+    MAX_BYTES,
+    MAX_SAFE_INT,
+    describe_json_error,
+    json_problem,
+    text_problem,
+)
 from app.exports.acled import COLUMNS as ACLED_COLUMNS
 from app.imports.csvio import CsvFile, open_csv, require_columns
 from app.imports.problems import ImportFailed, ImportReport, Problem, RowRejected
@@ -133,6 +139,7 @@ class AcledParser:
         self._parents: dict[tuple[str | None, ...], tuple[PlaceLevel | None, ...]] = {}
         self._cols: tuple[int, ...] = ()
         self._unmapped: list[tuple[str, int]] = []
+        self._keys_plain = False
         self._canonical: Callable[[list[str]], tuple[str, ...]] = tuple
         self.file: CsvFile | None = None
 
@@ -151,6 +158,8 @@ class AcledParser:
         # Absent optional columns read as "" from one slot past the end of each record.
         self._cols = tuple(pos.get(name, width) for name in COLUMN_ORDER)
         self._unmapped = [(name, i) for name, i in pos.items() if name not in MAPPED]
+        # Extras keys: constants, and these names (see _plain_extras).
+        self._keys_plain = json_problem({name: 0 for name, _ in self._unmapped}) is None
         # The columns by name, so that the digest of a row ignores the file's column order.
         self._canonical = itemgetter(*(pos[name] for name in sorted(header)))
         id_col = self._cols[0]
@@ -302,9 +311,11 @@ class AcledParser:
             if rec[i]:
                 extras[name] = rec[i]
 
-        found = json_problem(extras)
-        if found is not None:  # the same rules as extras sent to the API (app.core.jsonrules)
-            raise RowRejected("extras", "", describe_json_error(found))
+        source_text = "\x1f".join(self._canonical(rec))
+        if not self._plain_extras(extras, source_text):
+            found = json_problem(extras)
+            if found is not None:  # the same rules as extras sent to the API (app.core.jsonrules)
+                raise RowRejected("extras", "", describe_json_error(found))
         return EventRow(
             line,
             external_id,
@@ -325,8 +336,31 @@ class AcledParser:
             roles,
             claims,
             tags,
-            "\x1f".join(self._canonical(rec)),
+            source_text,
         )
+
+    def _plain_extras(self, extras: dict[str, object], source_text: str) -> bool:
+        """True when `json_problem(extras)` is sure to find nothing, found without walking it.
+
+        This parser's extras are flat: keys are constants or the header's names (checked once,
+        in `events`), values integers or stripped pieces of the record's own cells, all of
+        which are in `source_text`. So one search for NUL or lone surrogates over the record,
+        the integers' range and a bound on the serialized size answer for the whole dict.
+        Where any of it is in doubt, `json_problem` decides (and words the reject).
+        """
+        if not self._keys_plain or text_problem(source_text) is not None:
+            return False
+        size = 2
+        for key, value in extras.items():
+            if type(value) is int:
+                if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+                    return False
+                size += 30 + 6 * len(key)
+            elif type(value) is str:
+                size += 6 * (len(value) + len(key)) + 6
+            else:
+                return False
+        return size <= MAX_BYTES
 
     def _type(self, event_type: str, sub_event_type: str) -> str | RowRejected:
         try:

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection, text
 
+from app.imports.keys import SeenKeys, batches
 from app.imports.pipeline import DbThread
 from app.imports.problems import ImportReport, Problem
 from app.imports.resolve import NewRows, Resolver
@@ -72,12 +73,6 @@ class BulkOptions:
     total_bytes: int = 0
     # Sources whose claims an update of the dataset's events replaces (ACLED, UCDP GED).
     dataset_sources: list[SourceRef] = field(default_factory=list)
-
-
-def _batches(rows: Iterable[EventRow], size: int) -> Iterator[list[EventRow]]:
-    it = iter(rows)
-    while batch := list(islice(it, size)):
-        yield batch
 
 
 class _Stager:
@@ -328,29 +323,13 @@ def load_events(
     ]
     if (new_rows := resolver.pending()) is not None:
         resolver.write(new_rows, staging.write)
-    seen: dict[str, int] = {}
+    seen = SeenKeys()
     progress = options.progress
     restore: Callable[[], None] | None = None
 
-    def unique(rows: Iterator[EventRow]) -> Iterator[EventRow]:
-        for row in rows:
-            first = seen.setdefault(row.external_id, row.line)
-            if first != row.line:
-                report.add(
-                    Problem(
-                        row.line,
-                        "external_id",
-                        row.external_id,
-                        f"duplicate key within the file (first at line {first})",
-                        "reject",
-                        row.external_id,
-                    )
-                )
-                continue
-            yield row
-
-    with db:
-        for n, batch in enumerate(_batches(unique(parser.events(report)), options.chunk_size)):
+    with db, closing(seen):
+        for n, parsed in enumerate(batches(parser.events(report), options.chunk_size)):
+            batch = seen.fresh(parsed, report)
             if report.rejects and not options.partial:
                 # All or nothing: nothing will be committed, so the rest of the file is only
                 # checked, not staged.
@@ -364,6 +343,8 @@ def load_events(
             if progress is not None:
                 progress("parse", report.rows, options.bytes_read())
         report.phases["read"] = time.perf_counter() - started
+        # Duplicates are found batch by batch, after the parser's own rejects of the batch.
+        report.rejects.sort(key=lambda p: p.line)
         if progress is not None:
             progress("upsert", report.rows, options.bytes_read())
         drain = time.perf_counter()

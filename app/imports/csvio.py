@@ -55,8 +55,8 @@ class CsvFile:
                 reason = f"the row has {len(rec)} fields, the header {width}"
                 report.add(Problem(line, "", str(len(rec)), reason))
                 continue
-            bad = next((i for i, value in enumerate(rec) if "\x00" in value), None)
-            if bad is not None:
+            if "\x00" in "".join(rec):
+                bad = next(i for i, value in enumerate(rec) if "\x00" in value)
                 # No database keeps a NUL in text (PostgreSQL refuses it): the row is refused.
                 value = rec[bad].replace("\x00", "\\x00")[:200]
                 report.add(Problem(line, self.header[bad], value, "contains a NUL character"))
