@@ -85,8 +85,9 @@ def explorer_server(
     server = ServerProcess(
         explorer_database,
         tmp_path_factory.mktemp("explorer-server"),
-        # The page makes a dozen requests a view; the tests are not about rate limits.
-        env={"CONFLICTDB_RATE_LIMIT_ENABLED": "false"},
+        # The page makes a dozen requests a view; the tests are not about rate limits. One
+        # worker: it starts in a third of the time of one per core, and serves a page as well.
+        env={"CONFLICTDB_RATE_LIMIT_ENABLED": "false", "CONFLICTDB_WORKERS": "1"},
         name="explorer",
     )
     server.start()
