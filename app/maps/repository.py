@@ -1,10 +1,10 @@
 """The grid statement: events counted per longitude/latitude cell.
 
 The cell of a place is (floor(lon / cell), floor(lat / cell)), the same arithmetic on PostgreSQL
-and SQLite (both have `floor`). The filtered events first collapse to their place (GROUP BY
-place_id over `events` alone: the list's conditions, with those on the place as a subquery), so
-`places` is joined once per place with events, not once per event, and the cell arithmetic runs
-once per place.
+and SQLite (there floor is spelled with integer casts: SQLite's `floor` is a build option). The
+filtered events first collapse to their place (GROUP BY place_id over `events` alone: the list's
+conditions, with those on the place as a subquery), so `places` is joined once per place with
+events, not once per event, and the cell arithmetic runs once per place.
 """
 
 from __future__ import annotations
@@ -12,14 +12,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, Select, func, literal, select
+from sqlalchemy import Float, Integer, Select, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import Event, Place
 
 
-def grid_statement(where: Sequence[ColumnElement[bool]], cell: float) -> Select[Any]:
+def _floor(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """floor(); on SQLite without its math functions (a build option) in plain arithmetic."""
+    if dialect == "postgresql":
+        return func.floor(value)
+    truncated = cast(value, Integer)
+    return truncated - case((value < truncated, 1), else_=0)
+
+
+def grid_statement(
+    where: Sequence[ColumnElement[bool]], cell: float, dialect: str = "postgresql"
+) -> Select[Any]:
     """SELECT x, y, events, fatalities_low/best/high, lon, lat, geo_precision per cell.
 
     `where` are the event conditions of `app.events.queries.conditions` (without
@@ -41,8 +51,8 @@ def grid_statement(where: Sequence[ColumnElement[bool]], cell: float) -> Select[
         .subquery("per_place")
     )
     size = literal(cell, Float)
-    x = func.floor(Place.longitude / size)
-    y = func.floor(Place.latitude / size)
+    x = _floor(Place.longitude / size, dialect)
+    y = _floor(Place.latitude / size, dialect)
     events = func.sum(per_place.c.events)
     return (
         select(

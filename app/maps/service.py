@@ -26,7 +26,9 @@ def _too_many() -> ProblemError:
 async def grid(session: AsyncSession, q: GridQuery, ctx: QueryContext) -> dict[str, Any]:
     """Cells with events, each with its bounds, counts, fatality sums and mean position."""
     where = conditions(q, ctx)
-    rows = await repository.run(session, repository.grid_statement(where, q.cell), MAX_CELLS + 1)
+    rows = await repository.run(
+        session, repository.grid_statement(where, q.cell, ctx.dialect), MAX_CELLS + 1
+    )
     if len(rows) > MAX_CELLS:
         raise _too_many()
     cells: list[dict[str, Any]] = []

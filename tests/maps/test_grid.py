@@ -112,3 +112,18 @@ def test_the_shipped_geojson_is_the_topojson_decoded() -> None:
 
     for scale in ("110m", "50m"):
         assert boundaries.countries(scale) == boundaries.build(scale), scale
+
+
+@pytest.mark.parametrize("value", [-179.99, -1.5, -2.0, -0.3, 0.0, 0.7, 3.0, 179.99])
+def test_sqlite_floor_without_math_functions(value: float) -> None:
+    import math
+
+    from sqlalchemy import Float, create_engine, literal, select
+
+    from app.maps.repository import _floor
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn:
+        got = conn.execute(select(_floor(literal(value, Float), "sqlite"))).scalar_one()
+    engine.dispose()
+    assert got == math.floor(value)
