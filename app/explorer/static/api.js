@@ -72,7 +72,6 @@ export function aggregates(filters, { interval, groupBy = [], signal }) {
 export const getEvent = (id, signal) => getJson(`/v1/events/${id}`, null, signal);
 export const getRevisions = (id, signal) => getJson(`/v1/events/${id}/revisions`, null, signal);
 export const getCampaign = (id, signal) => getJson(`/v1/campaigns/${id}`, null, signal);
-export const getClaim = (id, signal) => getJson(`/v1/claims/${id}`, null, signal);
 export const eventTypes = () => getJson("/v1/event-types", null);
 export const boundaries = (scale) => getJson("/v1/maps/boundaries", new URLSearchParams({ scale }));
 

@@ -3,8 +3,6 @@
 
 import { FILTER_KEYS } from "./api.js";
 
-const VIEW_KEYS = ["z", "ll", "interval", "event"];
-
 export function readState(search = window.location.search) {
   const params = new URLSearchParams(search);
   const filters = {};
@@ -44,5 +42,3 @@ export function writeState(state, { replace = false } = {}) {
   if (replace) window.history.replaceState(null, "", url);
   else window.history.pushState(null, "", url);
 }
-
-export { VIEW_KEYS };
