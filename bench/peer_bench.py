@@ -192,6 +192,8 @@ def _count(database_url: str) -> int:
 
 def load_conflictdb(csv_path: Path, database_url: str, rows: int, reuse: bool) -> float:
     if reuse and _count(database_url) == rows:
+        env = {**os.environ, "DATABASE_URL": database_url}  # a reused database, migrated
+        subprocess.run([CONFLICTDB, "migrate"], env=env, check=True, capture_output=True)
         return 0.0
     if database_url.startswith("sqlite"):
         for suffix in ("", "-wal", "-shm"):
