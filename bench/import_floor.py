@@ -268,12 +268,20 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "acled-copies": ("ACLED's real rows, copied", lambda: acled_copies(args.rows)),
     }
-    results = []
+    results: list[dict[str, Any]] = []
+    text = ""
     for kind in kinds:
         for key in args.files.split(","):
             name, make = makers[key]
             results.append(measure(kind, name, make(), args.rows))
-    command = " ".join(sys.argv[1:] if argv is None else argv)
+            # Written after each pair, so that a long run that is stopped keeps what it measured.
+            text = report(results, " ".join(sys.argv[1:] if argv is None else argv))
+            args.out.write_text(text)
+    print(text)
+    return 0
+
+
+def report(results: list[dict[str, Any]], command: str) -> str:
     lines = [
         "# Import beside its floor",
         "",
@@ -301,9 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         phases = ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items())  # type: ignore[attr-defined]
         lines.append(f"- {r['db']}, {r['file']}: {phases}; {r['counts']}")
-    args.out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    return 0
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
