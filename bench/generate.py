@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.exports.acled import COLUMNS  # noqa: E402  (ACLED's layout: one list, in the app)
+from app.acled.format import COLUMNS  # noqa: E402  (ACLED's layout: one list, in the app)
 
 # name, ISO numeric, ISO alpha-3, ACLED region, centre latitude, longitude, spread (degrees)
 COUNTRIES = [

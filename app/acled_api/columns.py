@@ -42,9 +42,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.acled_api.grammar import LIKE_ESCAPE, Column, Filter, like_pattern, matching
-from app.acled_api.schemas import ACLED_REGIONS, interaction_label
-from app.exports.acled import ACLED_MARK, KEPT_KINDS, TIME_PRECISION, WEEK_SPAN_DAYS
+from app.acled.format import (
+    ACLED_MARK,
+    ACLED_REGIONS,
+    KEPT_KINDS,
+    TIME_PRECISION,
+    WEEK_SPAN_DAYS,
+    interaction_code,
+    interaction_label,
+)
+from app.acled.grammar import LIKE_ESCAPE, Column, Filter, like_pattern, matching
 from app.exports.countries import country_info
 from app.models import Actor, Claim, Event, EventActor, EventTag, Place, Source
 from app.models.vocab import ACTOR_TYPES
@@ -291,13 +298,6 @@ def _interaction(f: Filter, dialect: str) -> ColumnElement[bool]:
     if not wanted:
         return false()
     return or_(*[and_(inter1 == a, inter2 == b) for a, b in wanted])
-
-
-def interaction_code(inter1: int, inter2: int) -> int:
-    """As the exporter writes it: low-high (18), or one actor's code then 0 (60)."""
-    if inter1 and inter2:
-        return min(inter1, inter2) * 10 + max(inter1, inter2)
-    return (inter1 or inter2) * 10
 
 
 def _claims_sources(f: Filter) -> ColumnElement[bool]:

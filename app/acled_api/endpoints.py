@@ -37,9 +37,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.acled_api import repository, service
-from app.acled_api.columns import EVENT_COLUMNS
-from app.acled_api.grammar import (
+from app.acled.grammar import (
     FORMATS,
     OPS,
     AcledQuery,
@@ -48,6 +46,8 @@ from app.acled_api.grammar import (
     Format,
     parse_query,
 )
+from app.acled_api import repository, service
+from app.acled_api.columns import EVENT_COLUMNS
 from app.acled_api.schemas import CSV_RESPONSE, ERROR_RESPONSES, AcledEnvelope
 from app.auth.service import verify_key
 from app.core.deps import SessionDep

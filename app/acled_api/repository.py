@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.acled.grammar import AcledQuery, Filter
 from app.acled_api.columns import Domains, compare, condition, event_date_expr
-from app.acled_api.grammar import AcledQuery, Filter
 from app.exports.rows import export_columns
 from app.models import Actor, Event, EventActor, EventTombstone, Place, SubEventType
 

@@ -23,17 +23,17 @@ from typing import Any
 import pycountry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.acled_api import repository
-from app.acled_api.columns import EVENT_COLUMNS
-from app.acled_api.grammar import (
+from app.acled.format import ACLED_REGIONS, COLUMNS, inter_label, interaction_label
+from app.acled.grammar import (
     EVENT_OPTIONS,
     AcledQuery,
     Column,
     matches,
     parse_query,
 )
-from app.acled_api.schemas import ACLED_REGIONS, inter_label, interaction_label
-from app.exports.acled import COLUMNS, acled_row
+from app.acled_api import repository
+from app.acled_api.columns import EVENT_COLUMNS
+from app.exports.acled import acled_row
 from app.exports.countries import country_info
 from app.exports.rows import stream_export_rows
 from app.models.vocab import ACTOR_TYPES

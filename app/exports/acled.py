@@ -27,94 +27,21 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from app.acled.format import (
+    ACLED_MARK,
+    KEPT_KINDS,
+    TIME_PRECISION,
+    WEEK_SPAN_DAYS,
+    interaction_code,
+)
 from app.exports.countries import country_info
 from app.exports.rows import ExportRow
-
-COLUMNS: tuple[str, ...] = (
-    "event_id_cnty",
-    "event_date",
-    "year",
-    "time_precision",
-    "disorder_type",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "interaction",
-    "civilian_targeting",
-    "iso",
-    "region",
-    "country",
-    "admin1",
-    "admin2",
-    "admin3",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "source",
-    "source_scale",
-    "notes",
-    "fatalities",
-    "tags",
-    "timestamp",
-)
-
-# HXL hashtags (the row HDX's ACLED datasets carry under the header).
-HXL: dict[str, str] = {
-    "event_id_cnty": "#event+code",
-    "event_date": "#date+occurred",
-    "year": "#date+year",
-    "time_precision": "#date+precision",
-    "disorder_type": "#event+type+disorder",
-    "event_type": "#event+type",
-    "sub_event_type": "#event+type+sub",
-    "actor1": "#group+name+first",
-    "assoc_actor_1": "#group+name+first+assoc",
-    "inter1": "#group+type+first",
-    "actor2": "#group+name+second",
-    "assoc_actor_2": "#group+name+second+assoc",
-    "inter2": "#group+type+second",
-    "interaction": "#group+interaction",
-    "civilian_targeting": "#event+civilians",
-    "iso": "#country+code+num",
-    "region": "#region+name",
-    "country": "#country+name",
-    "admin1": "#adm1+name",
-    "admin2": "#adm2+name",
-    "admin3": "#adm3+name",
-    "location": "#loc+name",
-    "latitude": "#geo+lat",
-    "longitude": "#geo+lon",
-    "geo_precision": "#geo+precision",
-    "source": "#meta+source",
-    "source_scale": "#meta+source+scale",
-    "notes": "#description",
-    "fatalities": "#affected+killed",
-    "tags": "#meta+tags",
-    "timestamp": "#date+updated",
-}
-
-TIME_PRECISION = {"day": 1, "week": 2, "month": 3, "year": 3, "range": 3}
-# A range this many days long or shorter is ACLED's "within a week" (2), not "a month" (3).
-WEEK_SPAN_DAYS = 6
 
 
 def time_precision(r: ExportRow) -> int:
     if r.date_precision == "range" and (r.date_end - r.date_start).days <= WEEK_SPAN_DAYS:
         return 2
     return TIME_PRECISION.get(r.date_precision, 3)
-
-
-def interaction_code(inter1: int, inter2: int) -> int:
-    """ACLED's interaction: the two codes low-high (18), or one actor's code then 0 (60)."""
-    if inter1 and inter2:
-        return min(inter1, inter2) * 10 + max(inter1, inter2)
-    return (inter1 or inter2) * 10
 
 
 def event_date(r: ExportRow) -> dt.date:
@@ -135,24 +62,6 @@ def _coord(value: float | None) -> str:
     if value is None:
         return ""
     return str(Decimal(repr(value)).quantize(_FOUR_PLACES, ROUND_HALF_UP))
-
-
-# The ACLED importer always records `inter1`: a valid code there marks a row read from an ACLED
-# file (a UCDP row's extras have a `region` and a `country` too, in UCDP's own words).
-ACLED_MARK = "inter1"
-# What an ACLED import records that the export writes back, and the JSON type each must have:
-# extras can also be set through the API, so anything else there is ignored, not trusted.
-KEPT_KINDS: dict[str, str] = {
-    "inter1": "code",
-    "inter2": "code",
-    "disorder_type": "text",
-    "admin1": "text",
-    "admin2": "text",
-    "admin3": "text",
-    "location": "text",
-    "latitude": "number",
-    "longitude": "number",
-}
 
 
 def _valid(kind: str, value: Any) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy import Integer, Select, column, func, literal_column, select, te
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.exports.acled import ACLED_MARK, KEPT_KINDS, WEEK_SPAN_DAYS
+from app.acled.format import ACLED_MARK, KEPT_KINDS, WEEK_SPAN_DAYS
 from app.exports.countries import _acled_table, country_info
 from app.models import Event, Place, SubEventType
 

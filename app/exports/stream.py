@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from app.acled import format as acled_format
 from app.exports import acled, ucdp
 from app.exports.flat import flat_record, geojson_feature
 from app.exports.rows import ExportRow
@@ -20,7 +21,7 @@ MEDIA_TYPES = {
 }
 
 SHAPES: dict[str, tuple[tuple[str, ...], dict[str, str], Callable[[ExportRow], list[Any]]]] = {
-    "acled": (acled.COLUMNS, acled.HXL, acled.acled_row),
+    "acled": (acled_format.COLUMNS, acled_format.HXL, acled.acled_row),
     "ucdp": (ucdp.COLUMNS, ucdp.HXL, ucdp.ucdp_row),
 }
 

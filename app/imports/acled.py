@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
 
+from app.acled.format import COLUMNS as ACLED_COLUMNS
 from app.core.jsonrules import (
     MAX_BYTES,
     MAX_SAFE_INT,
@@ -26,7 +27,6 @@ from app.core.jsonrules import (
     json_problem,
     text_problem,
 )
-from app.exports.acled import COLUMNS as ACLED_COLUMNS
 from app.imports.csvio import CsvFile, open_csv, require_columns
 from app.imports.problems import ImportFailed, ImportReport, Problem, RowRejected
 from app.imports.rows import (

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.exports.acled import COLUMNS
+from app.acled.format import COLUMNS
 from tests.acled_api import corpus
 from tests.conftest import Api, make_api, truncate_all
 
