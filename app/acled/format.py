@@ -79,6 +79,8 @@ HXL: dict[str, str] = {
 }
 
 TIME_PRECISION = {"day": 1, "week": 2, "month": 3, "year": 3, "range": 3}
+# Reading ACLED's time_precision: 1 the day, 2 a week, 3 a month.
+ACLED_TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
 # A range this many days long or shorter is ACLED's "within a week" (2), not "a month" (3).
 WEEK_SPAN_DAYS = 6
 

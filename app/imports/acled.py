@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
 
+from app.acled.format import ACLED_TIME_PRECISION
 from app.acled.format import COLUMNS as ACLED_COLUMNS
 from app.core.jsonrules import (
     MAX_BYTES,
@@ -39,7 +40,6 @@ from app.imports.rows import (
     chain,
 )
 from app.imports.vocab import (
-    ACLED_TIME_PRECISION,
     DISORDER_TYPES,
     EXTERNAL_ID,
     MAX_NAME,

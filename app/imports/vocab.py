@@ -216,7 +216,6 @@ def parse_date(value: str) -> dt.date:
     raise ValueError(value)
 
 
-ACLED_TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
 # UCDP date_prec: 1 the day; 2 a span of 2-6 days; 3 the week; 4 the month; 5 the year or more.
 UCDP_DATE_PRECISION = {"1": "day", "2": "range", "3": "week", "4": "month", "5": "year"}
 # UCDP where_prec 1..7 onto ACLED's geo_precision 1..3.
