@@ -89,13 +89,15 @@ def serve(
     """Serve the API with uvicorn (keys and e-mail addresses redacted from its logs)."""
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
+    from uvicorn.supervisors import Multiprocess
 
-    from app.core.http import log_config
+    from app.core.http import NoDelayConfig, log_config
 
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     settings = Settings()
-    uvicorn.run(
+    # What uvicorn.run does, with a listening socket whose connections get TCP_NODELAY.
+    config = NoDelayConfig(
         "app.main:create_app",
         factory=True,
         host=host,
@@ -107,6 +109,13 @@ def serve(
         # app, instead of the connection being dropped.
         h11_max_incomplete_event_size=settings.max_request_head_bytes,
     )
+    if config.workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's STARTUP_FAILURE
 
 
 @cli.command("create-key")

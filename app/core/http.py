@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
+import uvicorn
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -394,3 +396,20 @@ def log_config(base: dict[str, Any]) -> dict[str, Any]:
         filters: Iterable[str] = handler.get("filters", [])
         handler["filters"] = [*filters, "redact_secrets"]
     return config
+
+
+class NoDelayConfig(uvicorn.Config):
+    """uvicorn's Config, binding a TCP socket that says it is TCP.
+
+    asyncio sets TCP_NODELAY on an accepted connection only when the listening socket's `proto`
+    is IPPROTO_TCP. uvicorn creates the socket it shares between workers with proto 0, so with
+    `--workers` above 1 Nagle's algorithm holds each response's body behind its headers until the
+    client's delayed ACK, ~40 ms: 144 req/s on /healthz with two workers against 640 with one
+    (measured 2026-12-02, wrk -c8). The same descriptor, relabelled, fixes it.
+    """
+
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
+            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        return sock
