@@ -112,6 +112,18 @@ def _ms(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
+def _percentile(out: str, which: str) -> float:
+    found = re.search(rf"^\s+{which}%\s+(\S+)\s*$", out, re.M)
+    if found is None:
+        print(f"wrk printed no {which}% latency:\n{out}", file=sys.stderr)
+        return float("nan")
+    try:
+        return _ms(found.group(1))
+    except AttributeError:
+        print(f"wrk's {which}% latency {found.group(1)!r} not understood", file=sys.stderr)
+        return float("nan")
+
+
 def wrk(
     url: str, seconds: int, connections: int = 8, script: Path | None = None, header: str = ""
 ) -> Wrk:
@@ -123,8 +135,8 @@ def wrk(
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    # The "Latency Distribution" lines ("     50%   12.34ms"), not a "+/- Stdev" column.
+    p50, p99 = _percentile(out, "50"), _percentile(out, "99")
     errors = 0
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if bad:
