@@ -240,17 +240,7 @@ async def _actors(
     session: AsyncSession, ids: Sequence[int], dialect: str
 ) -> dict[int, list[dict[str, Any]]]:
     stmt = (
-        select(
-            EventActor.event_id,
-            EventActor.actor_id,
-            Actor.name,
-            Actor.actor_type,
-            Actor.country_code,
-            EventActor.role,
-            EventActor.status,
-            EventActor.claim_id,
-            EventActor.note,
-        )
+        select(EventActor.event_id, *_ACTOR_COLS)
         .join(Actor, Actor.id == EventActor.actor_id)
         .where(_among(EventActor.event_id, ids, dialect))
         .order_by(EventActor.id)
