@@ -27,13 +27,19 @@ async def aggregate_events(
     query: Annotated[AggregateQuery, Query()],
     _key: ReadKey,
 ) -> Response:
-    """Rows `{bucket?, <dimensions>, events, fatalities_low, fatalities_best, fatalities_high}`.
+    """Rows `{bucket?, <dimensions>, events, fatalities_low/best/high, figures, open_high,
+    recorded, claims, sources, accounts_set_aside}` (and `incidents`, `linked_set_aside` with
+    basis=incident; `source`, `source_id` with basis=source); `basis` says what they sum.
 
     The filters are those of GET /v1/events. An event is bucketed by its date_start (weeks start
     on Monday). Grouping by actor, actor_role, source or campaign counts an event once in each of
     its groups, so those rows can sum to more than the number of events; an event with no value
     is in the group `null`. With actor_role filtered, the actor dimension keeps only actors in
-    those roles. Sums treat unknown figures as 0. `top` ranks groups by events over the whole
+    those roles. A row sums one figure per event (`basis=event`, the default: the account
+    `policy` chooses among the sources' accounts of the event, never two added), per source
+    (`basis=source`) or per incident (`basis=incident`); a sum with any figure without upper
+    bound has `fatalities_high` null and counts those in `open_high` (docs/aggregation.md).
+    `top` ranks groups by events over the whole
     range and sums the rest per bucket as 'other'; `fill` adds zero rows for empty buckets.
     """
     rows = await service.aggregate(session, query, request.app.state.query_context)
@@ -42,6 +48,7 @@ async def aggregate_events(
         "group_by": query.group_by,
         "date_from": query.date_from.isoformat() if query.date_from else None,
         "date_to": query.date_to.isoformat() if query.date_to else None,
+        "basis": service.describe(query),
         "rows": rows,
     }
     return json_response(body)

@@ -10,10 +10,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Select, cast, func, literal_column, select
+from sqlalchemy import Date, DateTime, Select, cast, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.aggregates import basis
+from app.core.names import fold_name
 from app.models import Actor, Campaign, Claim, Event, EventActor, Place, Source, SubEventType
 from app.models import campaign_events as ce
 
@@ -39,8 +41,14 @@ def aggregate_statement(
     group_by: Sequence[str],
     dialect: str,
     actor_roles: Sequence[str] = (),
+    kind: str = "event",
+    source_order: Sequence[int] = (),
 ) -> tuple[Select[Any], list[str]]:
-    """SELECT bucket?, dims..., events, fatality sums; and the labels of the dimension columns."""
+    """SELECT bucket?, dims..., events, fatality sums and their basis; and the dimension labels.
+
+    `kind` is the basis (event, source, incident: app/aggregates/basis.py, which adds the
+    measures); the dimensions and their joins are built here.
+    """
     columns: list[Any] = []
     labels: list[str] = []
     if interval:
@@ -87,19 +95,9 @@ def aggregate_statement(
     keys = list(columns)
     if "place" in dims:
         columns.append(func.max(Place.name).label("place_name"))
-    columns += [
-        func.count().label("events"),
-        # Sums: an unknown low or high counts as the best estimate ("at least 13" has no high), so
-        # that the sums stay ordered: low <= best <= high in every row.
-        func.coalesce(
-            func.sum(func.coalesce(Event.fatalities_low, Event.fatalities_best)), 0
-        ).label("fatalities_low"),
-        func.coalesce(func.sum(Event.fatalities_best), 0).label("fatalities_best"),
-        func.coalesce(
-            func.sum(func.coalesce(Event.fatalities_high, Event.fatalities_best)), 0
-        ).label("fatalities_high"),
-    ]
-    stmt = select(*columns).select_from(Event).where(*where)
+    fig = basis.EventFigure(kind, source_order)
+    stmt = select().select_from(Event).where(*where)
+    stmt = fig.join(stmt)
     if dims & {"event_type", "disorder_type"}:
         stmt = stmt.join(SubEventType, SubEventType.code == Event.sub_event_type_code)
     if dims & PLACE_DIMS:
@@ -116,9 +114,8 @@ def aggregate_statement(
         stmt = stmt.outerjoin(ce, ce.c.event_id == Event.id).outerjoin(
             Campaign, Campaign.id == ce.c.campaign_id
         )
-    if keys:
-        stmt = stmt.group_by(*keys)
-    return stmt, labels
+    out, extra = basis.finish(stmt, columns, keys, fig, kind)
+    return out, labels + extra
 
 
 # Dimensions read from the event's place (the statement joins places for them).
@@ -138,4 +135,13 @@ async def run(session: AsyncSession, stmt: Select[Any], limit: int) -> list[dict
     return out
 
 
-__all__ = ["aggregate_statement", "bucket_expr", "run"]
+async def source_id(session: AsyncSession, ref: str) -> int | None:
+    """The id of the source with this id (digits) or name (folded), if any."""
+    cond = Source.name_key == fold_name(ref)
+    if ref.isdigit() and len(ref) < 10:
+        cond = or_(cond, Source.id == int(ref))
+    found = (await session.execute(select(Source.id).where(cond).order_by(Source.id))).first()
+    return None if found is None else int(found[0])
+
+
+__all__ = ["aggregate_statement", "bucket_expr", "run", "source_id"]

@@ -10,13 +10,22 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.aggregates import repository
+from app.aggregates import basis, repository
 from app.aggregates.schemas import AggregateQuery
-from app.core.errors import ProblemError
+from app.core.errors import Invalid, ProblemError
 from app.events.queries import QueryContext, conditions
 
 MAX_ROWS = 100_000
-MEASURES = ("events", "fatalities_low", "fatalities_best", "fatalities_high")
+# Summed across 'other' by `top` and zero-filled by `fill`; fatalities_high stays null (open)
+# when any part is; `sources` (a distinct count) is not additive: null in 'other'.
+MEASURES = (
+    "events",
+    "fatalities_low",
+    "fatalities_best",
+    "fatalities_high",
+    *basis.COUNTS,
+)
+FILLED = (*MEASURES, "sources")
 OTHER = "other"
 
 
@@ -77,14 +86,20 @@ def _top(rows: list[dict[str, Any]], labels: list[str], top: int) -> list[dict[s
         bucket = row.get("bucket")
         acc = other.get(bucket)
         if acc is None:
-            acc = other[bucket] = {k: v for k, v in row.items() if k not in MEASURES}
+            acc = other[bucket] = {k: v for k, v in row.items() if k not in FILLED}
             acc.update(dict.fromkeys(labels, OTHER))
-            if "place_name" in acc:
-                acc["place_name"] = None
-            acc.update(dict.fromkeys(MEASURES, 0))
-        for m in MEASURES:
-            acc[m] += row[m]
+            for extra in ("place_name", "source_id"):
+                if extra in acc:
+                    acc[extra] = None
+            acc.update(dict.fromkeys(_measures(row), 0))
+            acc["sources"] = None
+        for m in _measures(row):
+            acc[m] = None if acc[m] is None or row[m] is None else acc[m] + row[m]
     return out + list(other.values())
+
+
+def _measures(row: dict[str, Any]) -> list[str]:
+    return [m for m in (*MEASURES, *basis.INCIDENT_COUNTS) if m in row]
 
 
 def _fill(rows: list[dict[str, Any]], labels: list[str], q: AggregateQuery) -> list[dict[str, Any]]:
@@ -93,7 +108,7 @@ def _fill(rows: list[dict[str, Any]], labels: list[str], q: AggregateQuery) -> l
     if (q.date_to - q.date_from).days // STEP_DAYS[q.interval] > MAX_ROWS:
         raise _too_many()
     wanted = list(buckets(q.date_from, q.date_to, q.interval))
-    extra = ["place_name"] if "place" in labels else []
+    extra = [k for k in ("place_name", "source_id") if rows and k in rows[0]]
     combos: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         combos.setdefault(tuple(row[k] for k in labels), {k: row[k] for k in labels + extra})
@@ -102,11 +117,12 @@ def _fill(rows: list[dict[str, Any]], labels: list[str], q: AggregateQuery) -> l
     if len(wanted) * max(len(combos), 1) > MAX_ROWS:
         raise _too_many()
     seen = {(row["bucket"], tuple(row[k] for k in labels)) for row in rows}
+    zeros = [*FILLED, *(basis.INCIDENT_COUNTS if q.basis == "incident" else ())]
     filled = list(rows)
     for key, dims in combos.items():
         for bucket in wanted:
             if (bucket, key) not in seen:
-                filled.append({"bucket": bucket, **dims, **dict.fromkeys(MEASURES, 0)})
+                filled.append({"bucket": bucket, **dims, **dict.fromkeys(zeros, 0)})
     return filled
 
 
@@ -134,23 +150,49 @@ def _sort_key(labels: list[str]) -> Any:
     return key
 
 
-def statement(q: AggregateQuery, ctx: QueryContext) -> tuple[Select[Any], list[str]]:
+def statement(
+    q: AggregateQuery, ctx: QueryContext, source_order: list[int] | None = None
+) -> tuple[Select[Any], list[str]]:
     """The GROUP BY statement for a query, and the labels of its dimension columns."""
     # Grouping by a place column joins places: filters on the place then go on that join.
     where = conditions(q, ctx, places_joined=bool(set(q.group_by) & repository.PLACE_DIMS))
-    return repository.aggregate_statement(where, q.interval, q.group_by, ctx.dialect, q.actor_role)
+    return repository.aggregate_statement(
+        where, q.interval, q.group_by, ctx.dialect, q.actor_role, q.basis, source_order or []
+    )
+
+
+async def resolve_sources(session: AsyncSession, refs: list[str]) -> list[int]:
+    """source_order's ids or names as source ids, in order; an unknown one is a 422."""
+    out: list[int] = []
+    for i, ref in enumerate(refs):
+        found = await repository.source_id(session, ref)
+        if found is None:
+            raise Invalid(["query", "source_order", i], f"no source has the id or name {ref!r}")
+        out.append(found)
+    return out
+
+
+def policy_of(q: AggregateQuery) -> str:
+    return q.policy or ("source_order" if q.source_order else "conservative")
+
+
+def describe(q: AggregateQuery) -> dict[str, Any]:
+    return basis.describe(q.basis, policy_of(q), q.source_order)
 
 
 async def aggregate(
     session: AsyncSession, q: AggregateQuery, ctx: QueryContext
 ) -> list[dict[str, Any]]:
-    stmt, labels = statement(q, ctx)
+    source_order = await resolve_sources(session, q.source_order)
+    stmt, labels = statement(q, ctx, source_order)
     rows = await repository.run(session, stmt, MAX_ROWS + 1)
     if len(rows) > MAX_ROWS:
         raise _too_many()
     for row in rows:
-        for m in MEASURES:
-            row[m] = int(row[m])
+        for m in _measures(row):
+            if row[m] is not None:
+                row[m] = int(row[m])
+        row["sources"] = int(row["sources"])
     if q.top is not None and labels:
         rows = _top(rows, labels, q.top)
     if q.fill:

@@ -15,6 +15,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.claims.figures import refresh_event_figures
 from app.events import repository
 from app.events.serialize import event_dict
 from app.models import ChangeCounter, Event, EventRevision, EventTombstone
@@ -96,9 +97,11 @@ async def record_change(
 ) -> EventRevision:
     """The event's version rises by one (once per transaction), its revision records it.
 
-    `create` keeps version 1. Flushes first, so the snapshot is the event as it now stands.
+    `create` keeps version 1. Flushes first, so the snapshot is the event as it now stands;
+    the event's figure follows its claims' (app/claims/figures.py).
     """
     await session.flush()
+    await refresh_event_figures(session, [event_id])
     tx = session.sync_session.get_transaction()
     bumped = _tx_cache(session, _BUMPED)
     if bumped is None:

@@ -18,6 +18,7 @@ from app.models.events import (
 )
 from app.models.history import ChangeCounter, EventRevision, EventTombstone
 from app.models.imports import ImportJob
+from app.models.links import EventLink, EventLinkChange, IncidentMember
 from app.models.oauth import OAuthToken
 from app.models.places import Place
 from app.models.sources import Claim, Document, Source
@@ -37,11 +38,14 @@ __all__ = [
     "Document",
     "Event",
     "EventActor",
+    "EventLink",
+    "EventLinkChange",
     "EventRevision",
     "EventTag",
     "EventTombstone",
     "EventType",
     "ImportJob",
+    "IncidentMember",
     "MaterielLoss",
     "OAuthToken",
     "Place",
