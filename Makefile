@@ -30,8 +30,12 @@ run: venv
 	$(BIN)/conflictdb seed
 	$(BIN)/conflictdb serve --port $${PORT:-8000}
 
+# Two processes by default (the CI machine has 2 cores); each builds its own SQLite file and
+# PostgreSQL database. --dist loadscope keeps a module's tests (and its module fixtures) together.
+PYTEST_WORKERS ?= 2
+
 test: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope
 
 lint: venv
 	$(BIN)/ruff format --check .
