@@ -35,8 +35,11 @@ async def _run_in_session(settings: Settings, what: str, seeds_dir: Path | None 
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             if what == "taxonomy":
+                from app.gazetteer.service import load_gazetteer
+
                 changed = await load_taxonomy(session)
-                return f"taxonomy: {changed} rows added or changed"
+                gazetteer = await session.run_sync(lambda s: load_gazetteer(s.connection()))
+                return f"taxonomy: {changed} rows added or changed\n{gazetteer}"
             from app.seeding.loader import DEFAULT_SEEDS_DIR, load_seeds
 
             report = await load_seeds(session, seeds_dir or DEFAULT_SEEDS_DIR)

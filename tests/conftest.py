@@ -19,6 +19,7 @@ from app.auth.service import mint_key
 from app.core.config import Settings, sync_database_url
 from app.core.db import make_engine, make_sessionmaker, make_sync_engine
 from app.core.migrations import upgrade
+from app.gazetteer.service import LEARNED, load_gazetteer
 from app.main import create_app
 from app.models import Base
 from app.taxonomy.service import load_taxonomy
@@ -33,7 +34,14 @@ _SHARED_CANDIDATES = [
     Path("/work/shared/data"),
 ]
 SHARED_DATA = next((p for p in _SHARED_CANDIDATES if p.is_dir()), _SHARED_CANDIDATES[0])
-REFERENCE_TABLES = {"event_types", "sub_event_types", "alembic_version", "spatial_ref_sys"}
+REFERENCE_TABLES = {
+    "event_types",
+    "sub_event_types",
+    "admin_units",
+    "admin_unit_names",
+    "alembic_version",
+    "spatial_ref_sys",
+}
 
 
 def shared_file(relative: str) -> Path:
@@ -65,6 +73,7 @@ def _migrate(url: str) -> None:
         engine = make_engine(url)
         async with make_sessionmaker(engine)() as session, session.begin():
             await load_taxonomy(session)
+            await session.run_sync(lambda s: load_gazetteer(s.connection()))
         await engine.dispose()
 
     asyncio.run(_load())
@@ -101,8 +110,10 @@ def database_url(
 
 
 def truncate_all(url: str) -> None:
-    """Empty every data table, keeping the reference vocabularies."""
+    """Empty every data table, keeping the reference vocabularies (not names learned from data)."""
     engine = make_sync_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM admin_unit_names WHERE source = :s"), {"s": LEARNED})
     tables = [t for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
     extra = ["event_tombstones", "event_changes", "import_jobs"]
     if engine.dialect.name == "postgresql":

@@ -303,12 +303,17 @@ async def _listing(
     summary="ACLED events (ACLED's 31 columns, its filter grammar and envelope)",
     responses=_RESPONSES,
     openapi_extra=_documented(
-        EVENT_COLUMNS, (*_COMMON, "fields", "inter_num", "export_type"), _GRAMMAR
+        EVENT_COLUMNS,
+        (*_COMMON, "fields", "inter_num", "export_type", service.ALL_DATASETS),
+        _GRAMMAR + service.ALL_DATASETS_DOC,
     ),
 )
 async def read_events(request: Request, session: SessionDep, _key: AcledKey) -> Response:
-    query = service.parse_events(_params(request))
-    result = await service.read_events(session, request.app.state.sessionmaker, query)
+    params, everything = service.all_datasets(_params(request))
+    query = service.parse_events(params)
+    result = await service.read_events(
+        session, request.app.state.sessionmaker, query, all_datasets=everything
+    )
     head = _envelope(result.last_update, result.total)
     return _streamed(query.format, result.columns, head, result.chunks)
 

@@ -63,6 +63,12 @@ def event_conditions(query: AcledQuery, found: Domains, dialect: str) -> list[Co
     return [or_(*[condition(f, found, dialect) for f in clause]) for clause in query.clauses]
 
 
+def acled_coded() -> ColumnElement[bool]:
+    """Events in ACLED's coding: not those of a dataset with its own (UCDP's GED rows carry
+    their type_of_violence)."""
+    return Event.type_of_violence.is_(None)
+
+
 def _events_from(stmt: Select[Any]) -> Select[Any]:
     return stmt.select_from(Event).outerjoin(Place, Place.id == Event.place_id)
 

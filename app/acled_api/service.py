@@ -27,6 +27,7 @@ from app.acled.format import ACLED_REGIONS, COLUMNS, inter_label, interaction_la
 from app.acled.grammar import (
     EVENT_OPTIONS,
     AcledQuery,
+    AcledQueryError,
     Column,
     matches,
     parse_query,
@@ -68,6 +69,23 @@ ACTOR_TYPE_COLUMNS: dict[str, Column] = {
     **_STATS,
 }
 _FLOATS = {"latitude", "longitude"}
+
+
+ALL_DATASETS = "all_datasets"
+ALL_DATASETS_DOC = (
+    " Only ACLED-coded events are served (ACLED imports and the events written here, in "
+    "ACLED's taxonomy): a dataset with its own coding, such as UCDP's GED, is left out unless "
+    "`all_datasets=true`."
+)
+
+
+def all_datasets(params: Params) -> tuple[list[tuple[str, str]], bool]:
+    """The params without `all_datasets`, and whether it asks for every dataset."""
+    rest = [(k, v) for k, v in params if k != ALL_DATASETS]
+    given = {v.strip().lower() for k, v in params if k == ALL_DATASETS}
+    if given - {"", "true", "false", "1", "0"} or len(given) > 1:
+        raise AcledQueryError(f"{ALL_DATASETS}: use true or false")
+    return rest, bool(given & {"true", "1"})
 
 
 def parse_events(params: Params) -> AcledQuery:
@@ -136,11 +154,17 @@ class EventsResult:
 
 
 async def read_events(
-    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], query: AcledQuery
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    query: AcledQuery,
+    *,
+    all_datasets: bool = False,
 ) -> EventsResult:
     dialect = repository.dialect_of(session)
     found = await repository.domains(session, query)
     where = repository.event_conditions(query, found, dialect)
+    if not all_datasets:
+        where.append(repository.acled_coded())
     total = None
     if query.with_total:
         total = await repository.count_events(session, where)

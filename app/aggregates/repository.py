@@ -16,7 +16,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.aggregates import basis
 from app.core.names import fold_name
-from app.models import Actor, Campaign, Claim, Event, EventActor, Place, Source, SubEventType
+from app.models import (
+    Actor,
+    AdminUnit,
+    Campaign,
+    Claim,
+    Event,
+    EventActor,
+    Place,
+    Source,
+    SubEventType,
+)
 from app.models import campaign_events as ce
 
 
@@ -77,7 +87,10 @@ def aggregate_statement(
         elif dim == "country":
             columns.append(Place.country_code.label(dim))
         elif dim == "admin1":
-            columns.append(Place.admin1.label(dim))
+            # The gazetteer's unit: its canonical name and ISO 3166-2 code (a place it has no
+            # unit for keeps its own spelling, without a code).
+            columns.append(func.coalesce(AdminUnit.name, Place.admin1).label(dim))
+            columns.append(Place.admin1_code.label("admin1_code"))
         elif dim == "admin2":
             columns.append(Place.admin2.label(dim))
         elif dim == "place":
@@ -91,6 +104,8 @@ def aggregate_statement(
             columns.append(Source.name.label(dim))
         elif dim == "campaign":
             columns.append(Campaign.name.label(dim))
+        elif dim in UCDP_DIMS:
+            columns.append(getattr(Event, dim).label(dim))
         labels.append(dim)
     keys = list(columns)
     if "place" in dims:
@@ -102,6 +117,8 @@ def aggregate_statement(
         stmt = stmt.join(SubEventType, SubEventType.code == Event.sub_event_type_code)
     if dims & PLACE_DIMS:
         stmt = stmt.outerjoin(Place, Place.id == Event.place_id)
+    if "admin1" in dims:
+        stmt = stmt.outerjoin(AdminUnit, AdminUnit.code == Place.admin1_code)
     if actor_sub is not None:
         stmt = stmt.outerjoin(actor_sub, actor_sub.c.event_id == Event.id)
         if "actor" in dims:
@@ -120,6 +137,8 @@ def aggregate_statement(
 
 # Dimensions read from the event's place (the statement joins places for them).
 PLACE_DIMS = frozenset({"country", "admin1", "admin2", "place"})
+# UCDP's own coding, columns of the event (null for other datasets).
+UCDP_DIMS = frozenset({"type_of_violence", "conflict_id", "dyad_id"})
 
 
 async def run(session: AsyncSession, stmt: Select[Any], limit: int) -> list[dict[str, Any]]:

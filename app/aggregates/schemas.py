@@ -23,6 +23,9 @@ Dimension = Literal[
     "place",
     "source",
     "campaign",
+    "type_of_violence",
+    "conflict_id",
+    "dyad_id",
 ]
 
 

@@ -72,6 +72,7 @@ _PLACE_COLS = (
     Place.latitude,
     Place.longitude,
     Place.geo_precision,
+    Place.admin1_code,
 )
 _PLACE_KEYS = (
     "id",
@@ -84,6 +85,7 @@ _PLACE_KEYS = (
     "latitude",
     "longitude",
     "geo_precision",
+    "admin1_code",
 )
 _SET_COLS = (
     SubEventType.code,
@@ -422,9 +424,9 @@ async def load_event_dicts(
             d["sub_event_type"] = dict(zip(_SET_KEYS, row[pos : pos + 6], strict=True))
             pos += 6
         if "place" in want:
-            cols = row[pos : pos + 10]
+            cols = row[pos : pos + len(_PLACE_KEYS)]
             d["place"] = None if cols[0] is None else dict(zip(_PLACE_KEYS, cols, strict=True))
-            pos += 10
+            pos += len(_PLACE_KEYS)
         if dialect == "postgresql":
             for name in _NESTED:
                 if name in want:

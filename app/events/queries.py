@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Select, and_, func, or_, select, tuple_
@@ -27,6 +27,8 @@ from app.events.spatial import (
     polygon_condition,
     radius_condition,
 )
+from app.gazetteer.names import loose_key, name_keys
+from app.gazetteer.repository import admin1_condition
 from app.models import (
     Claim,
     Event,
@@ -82,8 +84,25 @@ class EventFilterSet(BaseModel):
     actor: list[str] = Field(default_factory=list, description="Actor id, name or alias.")
     actor_role: list[ActorRole] = Field(default_factory=list)
     country: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-2.")
-    admin1: list[str] = Field(default_factory=list)
-    admin2: list[str] = Field(default_factory=list)
+    admin1: list[str] = Field(
+        default_factory=list,
+        description="Admin-1 unit by any spelling the gazetteer knows or its ISO 3166-2 code "
+        "(Latakia, Lattakia, Latakia Governorate, SY-LA are one unit).",
+    )
+    admin2: list[str] = Field(
+        default_factory=list, description="Admin-2 as the datasets spell it, variants folded."
+    )
+    geo_precision: list[Annotated[int, Field(ge=1, le=3)]] = Field(
+        default_factory=list,
+        description="ACLED geo_precision: 1 the place, 2 near it, 3 a region (UCDP where_prec "
+        "3-7: district, governorate, region, country, sea).",
+    )
+    type_of_violence: list[Annotated[int, Field(ge=1, le=3)]] = Field(
+        default_factory=list,
+        description="UCDP's coding: 1 state-based, 2 non-state, 3 one-sided violence.",
+    )
+    conflict_id: list[DbId] = Field(default_factory=list, description="UCDP conflict_new_id.")
+    dyad_id: list[DbId] = Field(default_factory=list, description="UCDP dyad_new_id.")
     place_id: list[DbId] = Field(default_factory=list, description="A place and all inside it.")
     fatalities_min: int | None = Field(None, ge=0, le=MAX_ID, description="On the best estimate.")
     fatalities_max: int | None = Field(None, ge=0, le=MAX_ID)
@@ -234,9 +253,17 @@ def _place_conditions(f: EventFilterSet, ctx: QueryContext) -> list[ColumnElemen
     if f.country:
         conds.append(Place.country_code.in_([c.upper() for c in f.country]))
     if f.admin1:
-        conds.append(func.lower(Place.admin1).in_([a.casefold() for a in f.admin1]))
+        keys = sorted({k for a in f.admin1 for k in name_keys(a)})
+        conds.append(admin1_condition(keys, [a.casefold() for a in f.admin1]))
     if f.admin2:
-        conds.append(func.lower(Place.admin2).in_([a.casefold() for a in f.admin2]))
+        loose = sorted({k for a in f.admin2 if (k := loose_key(a))})
+        conds.append(
+            or_(
+                Place.admin2_key.in_(loose),
+                Place.admin2_key.is_(None)
+                & func.lower(Place.admin2).in_([a.casefold() for a in f.admin2]),
+            )
+        )
     if f.bbox:
         conds.append(box_condition(parse_bbox(f.bbox)))
     if f.lat is not None and f.lon is not None and f.radius_km is not None:
@@ -264,6 +291,14 @@ def conditions(
         where.append(Event.dataset.in_(f.dataset))
     if f.sub_event_type:
         where.append(Event.sub_event_type_code.in_(f.sub_event_type))
+    if f.geo_precision:
+        where.append(Event.geo_precision.in_(f.geo_precision))
+    if f.type_of_violence:
+        where.append(Event.type_of_violence.in_(f.type_of_violence))
+    if f.conflict_id:
+        where.append(Event.conflict_id.in_(f.conflict_id))
+    if f.dyad_id:
+        where.append(Event.dyad_id.in_(f.dyad_id))
     if f.event_type or f.disorder_type:
         sub = select(SubEventType.code)
         if f.event_type:

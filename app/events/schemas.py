@@ -295,6 +295,9 @@ class PlaceRef(ReadModel):
     latitude: float | None
     longitude: float | None
     geo_precision: int | None
+    admin1_code: str | None = Field(
+        None, description="The gazetteer's admin-1 unit (ISO 3166-2), from admin1 or the point."
+    )
 
 
 class EventActorRead(ReadModel):

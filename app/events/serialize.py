@@ -64,6 +64,7 @@ def _place(p: Place | None) -> dict[str, Any] | None:
         "latitude": p.latitude,
         "longitude": p.longitude,
         "geo_precision": p.geo_precision,
+        "admin1_code": p.admin1_code,
     }
 
 

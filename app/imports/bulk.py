@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Connection, text
 
+from app.gazetteer.service import attach_places
 from app.imports.keys import SeenKeys, batches
 from app.imports.pipeline import DbThread
 from app.imports.problems import ImportReport, Problem
@@ -185,6 +186,9 @@ class _Stager:
                 row.fatalities_low,
                 row.fatalities_best,
                 row.fatalities_high,
+                row.type_of_violence,
+                row.conflict_id,
+                row.dyad_id,
                 extras_json,
             )
             if row.source_text is not None:
@@ -356,6 +360,9 @@ def load_events(
         restore()
         report.phases["rebuild"] = time.perf_counter() - finished
     report.unchanged = stager.staged - report.inserted - report.updated
+    attaching = time.perf_counter()
+    attach_places(conn)  # the new places' admin-1 units (app/gazetteer)
+    report.phases["gazetteer"] = time.perf_counter() - attaching
     if staging.analyzes and report.inserted + report.updated >= ANALYZE_MIN_ROWS:
         analyzed = time.perf_counter()
         staging.analyze()

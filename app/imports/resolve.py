@@ -9,10 +9,10 @@ in order, before the events that use it. Parsing never waits for the database.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, bindparam, func, select, text, update
 
 from app.imports.rows import ActorRef, PlaceChain, PlaceLevel, SourceRef
 from app.models import ActorNameKey, Place, Source
@@ -90,7 +90,7 @@ class Resolver:
         self._next: dict[str, int] = {}
         self._sequences: dict[str, str] = {}
         self._refills: dict[str, int] = {}
-        self._new: NewRows = {"places": [], "actors": [], "sources": []}
+        self._new: NewRows = {"places": [], "actors": [], "sources": [], "fills": []}
 
     def preload(self) -> None:
         """Every existing place key, actor name and alias, source name (one query each)."""
@@ -167,11 +167,24 @@ class Resolver:
         """Make sure every level of every chain has an id; afterwards `place(chain)` works."""
         places, countries = self.places, self.country_places
         for chain in chains:
-            if chain[-1].key in places:
+            leaf = chain[-1]
+            known = places.get(leaf.key)
+            if known is not None:
+                if known.latitude is None and leaf.latitude is not None:
+                    self._fill(leaf, known)
                 continue
             parent: ResolvedPlace | None = None
             for level in chain:
                 found = places.get(level.key)
+                # A coarse row (a district's or governorate's own coordinates) names a place
+                # an earlier row made as a parent, without coordinates: keep them.
+                if (
+                    found is not None
+                    and level is leaf
+                    and found.latitude is None
+                    and level.latitude is not None
+                ):
+                    found = self._fill(level, found)
                 if found is None and level.kind == "country":
                     # One place per country whatever a dataset calls it ("Myanmar (Burma)").
                     found = countries.get(level.country_code)
@@ -212,6 +225,18 @@ class Resolver:
         self.created["places"] += 1
         return resolved
 
+    def _fill(self, lv: PlaceLevel, found: ResolvedPlace) -> ResolvedPlace:
+        """Give a place that has no coordinates those of `lv` (written by `write`)."""
+        filled = replace(found, latitude=lv.latitude, longitude=lv.longitude)
+        for key, value in list(self.places.items()):
+            if value is found:
+                self.places[key] = filled
+        for key, value in list(self.country_places.items()):
+            if value is found:
+                self.country_places[key] = filled
+        self._new["fills"].append((found.id, lv.latitude, lv.longitude, lv.geo_precision))
+        return filled
+
     def place(self, chain: PlaceChain) -> ResolvedPlace:
         return self.places[chain[-1].key]
 
@@ -251,7 +276,7 @@ class Resolver:
         """The rows created since the last call, for `write` (None when there are none)."""
         if not any(self._new.values()):
             return None
-        new, self._new = self._new, {"places": [], "actors": [], "sources": []}
+        new, self._new = self._new, {"places": [], "actors": [], "sources": [], "fills": []}
         return new
 
     def write(self, new: NewRows, writer: Writer) -> None:
@@ -260,3 +285,14 @@ class Resolver:
         for table in ("places", "actors", "sources"):
             if new[table]:
                 writer(table, NEW_COLUMNS[table], new[table])
+        if new["fills"]:
+            self.conn.execute(
+                update(Place)
+                .where(Place.id == bindparam("pid"))
+                .values(
+                    latitude=bindparam("lat"),
+                    longitude=bindparam("lon"),
+                    geo_precision=func.coalesce(Place.geo_precision, bindparam("geo")),
+                ),
+                [{"pid": i, "lat": la, "lon": lo, "geo": g} for i, la, lo, g in new["fills"]],
+            )

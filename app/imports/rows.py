@@ -143,6 +143,11 @@ class EventRow:
     # The raw record in a canonical column order, when the parser has it: the content digest
     # is taken over it (cheaper than over the normalized values, and just as exact).
     source_text: str | None = None
+    # UCDP's own coding: type_of_violence 1..3, conflict and dyad ids (None elsewhere). Last,
+    # as parsers build rows positionally.
+    type_of_violence: int | None = None
+    conflict_id: int | None = None
+    dyad_id: int | None = None
 
 
 @dataclass(slots=True)

@@ -34,6 +34,9 @@ EVENT_COLUMNS = (
     "fatalities_low",
     "fatalities_best",
     "fatalities_high",
+    "type_of_violence",
+    "conflict_id",
+    "dyad_id",
     "extras",
     "content_hash",
 )
@@ -97,7 +100,8 @@ _TABLES = {
         "date_start DATE NOT NULL, date_end DATE NOT NULL, date_precision TEXT NOT NULL, "
         "sub_event_type_code TEXT NOT NULL, place_id {int}, geo_precision {int}, "
         "summary TEXT NOT NULL, notes TEXT, civilian_targeting BOOLEAN NOT NULL, "
-        "fatalities_low {int}, fatalities_best {int}, fatalities_high {int}, extras {json}, "
+        "fatalities_low {int}, fatalities_best {int}, fatalities_high {int}, "
+        "type_of_violence {int}, conflict_id {int}, dyad_id {int}, extras {json}, "
         "content_hash TEXT NOT NULL"
     ),
     "stg_actors": "ord {int}, pos {int}, actor_id {int}, role TEXT",

@@ -4,7 +4,8 @@ Mapping (docs/import.md has the reasons):
 - `id` is the natural key; `date_start`..`date_end` stay a range, `date_prec` 1..5 becomes
   day/range/week/month/year; `where_prec` 1..7 becomes ACLED's geo_precision 1..3;
 - type_of_violence 1 (state-based) and 2 (non-state) are armed clashes, 3 (one-sided) an attack
-  on civilians;
+  on civilians; the code itself, conflict_new_id and dyad_new_id are kept as the event's
+  type_of_violence, conflict_id and dyad_id (filters and aggregate dimensions);
 - side_a / side_b (comma-separated coalitions) are initiators / targets; "Civilians" is named
   per country as ACLED does ("Civilians (Syria)");
 - low/best/high are the fatality range; a row where low <= best <= high fails is loaded with the
@@ -94,6 +95,14 @@ def _coordinate(value: str, column: str, limit: float) -> float:
     if not -limit <= number <= limit or number != number:
         raise RowRejected(column, value, f"impossible coordinates: {column} outside ±{limit:g}")
     return number
+
+
+def _id(value: str) -> int | None:
+    """A UCDP id column as a number; blank or malformed ones stay only in extras."""
+    value = value.strip()
+    if _INTEGER.match(value) and 0 <= int(value) <= _MAX_COUNT * 10:
+        return int(value)
+    return None
 
 
 def _sides(value: str) -> list[str]:
@@ -234,6 +243,9 @@ class UcdpParser:
             fatalities_low=low,
             fatalities_best=best,
             fatalities_high=high,
+            type_of_violence=int(tov),
+            conflict_id=_id(raw.get("conflict_new_id", "")),
+            dyad_id=_id(raw.get("dyad_new_id", "")),
             extras=extras,
             actors=roles,
             claims=claims,

@@ -16,6 +16,7 @@ from app.models.events import (
     TerritoryChange,
     campaign_events,
 )
+from app.models.gazetteer import AdminUnit, AdminUnitName
 from app.models.history import ChangeCounter, EventRevision, EventTombstone
 from app.models.imports import ImportJob
 from app.models.links import EventLink, EventLinkChange, IncidentMember
@@ -28,6 +29,8 @@ __all__ = [
     "Actor",
     "ActorAlias",
     "ActorNameKey",
+    "AdminUnit",
+    "AdminUnitName",
     "AirspaceViolation",
     "ApiKey",
     "Base",

@@ -91,6 +91,11 @@ class Event(Timestamped, Base):
     fatalities_low: Mapped[int | None] = mapped_column(Integer)
     fatalities_best: Mapped[int | None] = mapped_column(Integer)
     fatalities_high: Mapped[int | None] = mapped_column(Integer)
+    # UCDP's own coding (also in extras): type_of_violence 1 state-based, 2 non-state,
+    # 3 one-sided; its conflict and dyad ids. None for other datasets.
+    type_of_violence: Mapped[int | None] = mapped_column(Integer, index=True)
+    conflict_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    dyad_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # Dataset-specific fields kept for a lossless round trip (UCDP ids, ACLED source_scale).
     extras: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Rises by exactly one per committed change of the event or of anything it owns.

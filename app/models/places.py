@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.names import FOLDED_NAME_LENGTH
 from app.models.base import Base, Timestamped
 from app.models.vocab import PlaceKind, check_in
 
@@ -33,6 +34,12 @@ class Place(Timestamped, Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     # ACLED geo_precision: 1 the place itself, 2 near it, 3 only the larger region.
     geo_precision: Mapped[int | None] = mapped_column(Integer)
+    # The gazetteer's admin-1 unit the place lies in (app/gazetteer): from its admin1 name,
+    # else from its coordinates; None when neither says. No foreign key (adding one would
+    # rebuild the table on SQLite): only the gazetteer sets it, and its units are never deleted.
+    admin1_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    # admin2 as the datasets spell it, by its loosest key (app/gazetteer/names.py:loose_key).
+    admin2_key: Mapped[str | None] = mapped_column(String(FOLDED_NAME_LENGTH), index=True)
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("places.id", ondelete="RESTRICT"), index=True
     )

@@ -82,6 +82,9 @@ class PlaceRead(BaseModel):
     latitude: float | None
     longitude: float | None
     geo_precision: int | None
+    admin1_code: str | None = Field(
+        None, description="The gazetteer's admin-1 unit (ISO 3166-2), from admin1 or the point."
+    )
     parent: Ref | None
     ancestors: list[Ref] = Field(description="The places this one lies in, outermost first.")
     created_at: dt.datetime

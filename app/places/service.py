@@ -11,6 +11,7 @@ from app.core.etag import IfMatch
 from app.core.preconditions import require_current
 from app.core.schemas import Ref
 from app.core.unique import unique_or_conflict
+from app.gazetteer.service import attach
 from app.models import Place
 from app.places import repository
 from app.places.repository import PlaceFilter, find_by_natural_key, place_natural_key
@@ -21,6 +22,10 @@ MAX_PATH_LENGTH = 512
 # Reads and inserts a get-or-create tries before giving up (each retry needs a concurrent delete).
 _GET_OR_CREATE_ATTEMPTS = 3
 _KEY_FIELDS = ("name", "kind", "country_code", "admin1", "admin2")
+# A change of any of these may move the place to another admin-1 unit (app/gazetteer).
+_GAZETTEER_FIELDS = {
+    "kind", "country_code", "admin1", "admin2", "latitude", "longitude", "geo_precision"
+}  # fmt: skip
 
 
 class PlaceFields(Protocol):
@@ -110,14 +115,17 @@ async def get_or_create_place(
         if place is not None:
             if place.latitude is None and data.latitude is not None:
                 place.latitude, place.longitude = data.latitude, data.longitude
+                if place.geo_precision is None:
+                    place.geo_precision = data.geo_precision
+                await attach(session, [place.id], renew=place.admin1_code is None)
             return place
         new_id = await repository.insert_if_absent(session, _new_values(data, key))
         if new_id is not None:
             created = await repository.get(session, new_id)
             assert created is not None
             await set_parent(session, created, data.parent_id, loc)
-            await session.flush()
-            return created
+            await attach(session, [created.id])
+            return await repository.get(session, new_id) or created
         # Another transaction committed this key between our read and our insert: read it.
     # Only if that row were deleted again each time, between our insert and our read.
     raise Conflict(f"place {data.name!r} is being created and deleted concurrently; retry")
@@ -151,6 +159,7 @@ async def _reads(session: AsyncSession, places: list[Place]) -> list[PlaceRead]:
                 latitude=p.latitude,
                 longitude=p.longitude,
                 geo_precision=p.geo_precision,
+                admin1_code=p.admin1_code,
                 parent=parent,
                 ancestors=ancestors,
                 created_at=p.created_at,
@@ -203,6 +212,7 @@ async def create_place(session: AsyncSession, data: PlaceCreate) -> PlaceRead:
         raise Conflict(_duplicate_detail(data.name), code="duplicate")
     async with unique_or_conflict(session, _duplicate_detail(data.name)):
         place = await _insert(session, data, key, ["body"])
+    await attach(session, [place.id])
     return await get_place(session, place.id)
 
 
@@ -248,6 +258,8 @@ async def update_place(
             if field in fields:
                 setattr(place, field, getattr(patch, field))
         place.natural_key = key
+    if fields & _GAZETTEER_FIELDS:
+        await attach(session, [place.id], renew=True)
     return await get_place(session, place.id)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.gazetteer.service import attach
 from app.models import Campaign, Claim
 from app.seeding import repository as repo
 from app.seeding.events import build_event, upsert_event
@@ -88,7 +89,8 @@ async def load_seeds(session: AsyncSession, seeds_dir: Path = DEFAULT_SEEDS_DIR)
     keys = _Keys()
     for folder in read_seeds(seeds_dir):
         await _load_folder(session, folder, report, keys)
-    await session.flush()
+    # The seed's places in the gazetteer's admin-1 units ("Lattakia" is Latakia, SY-LA).
+    await attach(session, sorted(set(keys.places.values())))
     return report
 
 

@@ -1,0 +1,94 @@
+"""The shipped admin-1 file (`app/geodata/admin1.json.gz`, built by `build_admin1.py`).
+
+Read once per process: the units and their spellings for the loader, the polygons for
+point-in-polygon (a shapely STRtree) and for the map's outlines.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+import orjson
+import shapely
+from shapely import STRtree
+
+FILE = "admin1.json.gz"
+# A point that falls in no polygon (simplification leaves slivers along coasts and borders)
+# goes to the nearest unit of its country within this distance, in degrees (~5 km).
+NEAREST_WITHIN = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    code: str
+    country: str
+    name: str
+    type: str | None
+    aliases: tuple[str, ...]
+
+
+@functools.cache
+def raw() -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads(gzip.decompress((files("app.geodata") / FILE).read_bytes()))
+    return data
+
+
+@functools.cache
+def units() -> tuple[Unit, ...]:
+    return tuple(
+        Unit(u["code"], u["country"], u["name"], u["type"], tuple(u["aliases"]))
+        for u in raw()["units"]
+    )
+
+
+class Locator:
+    """Which unit a point lies in: polygons in an STRtree, queried many points at a time."""
+
+    def __init__(self) -> None:
+        data = raw()["units"]
+        self.codes = [u["code"] for u in data]
+        self.countries = [u["country"] for u in data]
+        self.geoms = shapely.from_geojson([orjson.dumps(u["geometry"]) for u in data])
+        self.tree = STRtree(self.geoms)
+
+    def locate(
+        self, points: Sequence[tuple[float, float]], countries: Sequence[str | None]
+    ) -> list[str | None]:
+        """The code of the unit each (lon, lat) lies in, of the given country when one is
+        given (a point on the wrong side of a border is left without a unit)."""
+        if not points:
+            return []
+        found: list[str | None] = [None] * len(points)
+        geoms = shapely.points([[float(x), float(y)] for x, y in points])
+        pairs = self.tree.query(geoms, predicate="intersects")
+        for i, j in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+            if found[i] is None and countries[i] in (None, self.countries[j]):
+                found[i] = self.codes[j]
+        missing = [i for i, code in enumerate(found) if code is None]
+        if missing:
+            near = self.tree.query_nearest(
+                geoms[missing], max_distance=NEAREST_WITHIN, all_matches=False
+            )
+            for k, j in zip(near[0].tolist(), near[1].tolist(), strict=True):
+                i = missing[k]
+                if countries[i] in (None, self.countries[j]):
+                    found[i] = self.codes[j]
+        return found
+
+    def feature(self, index: int) -> dict[str, Any]:
+        u = raw()["units"][index]
+        return {
+            "type": "Feature",
+            "properties": {"code": u["code"], "iso_a2": u["country"], "name": u["name"]},
+            "geometry": u["geometry"],
+        }
+
+
+@functools.cache
+def locator() -> Locator:
+    return Locator()

@@ -1,0 +1,126 @@
+"""Every SQL statement of the gazetteer (synchronous Core, for imports and async callers alike)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.models import AdminUnit, AdminUnitName, Place
+
+SHIPPED = "natural_earth"
+
+
+def unit_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(AdminUnit)).scalar_one())
+
+
+def shipped_name_count(conn: Connection) -> int:
+    stmt = select(func.count()).select_from(AdminUnitName).where(AdminUnitName.source == SHIPPED)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def replace_reference(
+    conn: Connection, units: list[dict[str, Any]], names: list[dict[str, Any]]
+) -> None:
+    """The shipped units and spellings, written anew; learned spellings that a shipped one now
+    claims are dropped, the others kept."""
+    existing = set(conn.execute(select(AdminUnit.code)).scalars())
+    new = [u for u in units if u["code"] not in existing]
+    if new:
+        conn.execute(insert(AdminUnit), new)
+    for u in units:
+        if u["code"] in existing:
+            conn.execute(
+                update(AdminUnit)
+                .where(AdminUnit.code == u["code"])
+                .values(name=u["name"], unit_type=u["unit_type"], country_code=u["country_code"])
+            )
+    conn.execute(delete(AdminUnitName).where(AdminUnitName.source == SHIPPED))
+    learned = {
+        (r.country_code, r.name_key)
+        for r in conn.execute(select(AdminUnitName.country_code, AdminUnitName.name_key))
+    }
+    clash = [n for n in names if (n["country_code"], n["name_key"]) in learned]
+    for n in clash:
+        conn.execute(
+            delete(AdminUnitName).where(
+                AdminUnitName.country_code == n["country_code"],
+                AdminUnitName.name_key == n["name_key"],
+            )
+        )
+    if names:
+        conn.execute(insert(AdminUnitName), names)
+
+
+def keys_of(conn: Connection, countries: Iterable[str]) -> dict[str, dict[str, str]]:
+    """{country: {name_key: unit_code}} for these countries."""
+    wanted = sorted(set(countries))
+    out: dict[str, dict[str, str]] = {c: {} for c in wanted}
+    for i in range(0, len(wanted), 500):
+        stmt = select(
+            AdminUnitName.country_code, AdminUnitName.name_key, AdminUnitName.unit_code
+        ).where(AdminUnitName.country_code.in_(wanted[i : i + 500]))
+        for country, key, code in conn.execute(stmt):
+            out[country][key] = code
+    return out
+
+
+def unattached(conn: Connection, ids: Sequence[int] | None = None) -> list[Any]:
+    """Places the gazetteer has not placed yet, or whose admin2 has no key yet (of `ids`)."""
+    stmt = select(
+        Place.id,
+        Place.kind,
+        Place.country_code,
+        Place.admin1,
+        Place.admin2,
+        Place.admin2_key,
+        Place.admin1_code,
+        Place.latitude,
+        Place.longitude,
+        Place.geo_precision,
+    ).where(
+        or_(
+            Place.admin1_code.is_(None) & (Place.admin1.is_not(None) | Place.latitude.is_not(None)),
+            Place.admin2.is_not(None) & Place.admin2_key.is_(None),
+        )
+    )
+    if ids is not None:
+        stmt = stmt.where(Place.id.in_(list(ids)))
+    return list(conn.execute(stmt))
+
+
+def set_places(conn: Connection, values: Sequence[dict[str, Any]]) -> None:
+    if not values:
+        return
+    stmt = (
+        update(Place)
+        .where(Place.id == bindparam("pid"))
+        .values(admin1_code=bindparam("code"), admin2_key=bindparam("key2"))
+    )
+    conn.execute(stmt, list(values))
+
+
+def learn(conn: Connection, names: Sequence[dict[str, Any]]) -> None:
+    if names:
+        conn.execute(insert(AdminUnitName), list(names))
+
+
+def units_named(keys: Sequence[str]) -> Any:
+    """SELECT the codes of the units any of these keys names (in any country)."""
+    return select(AdminUnitName.unit_code).where(AdminUnitName.name_key.in_(list(keys)))
+
+
+def admin1_condition(keys: Sequence[str], folded: Sequence[str]) -> ColumnElement[bool]:
+    """A place in a unit one of `keys` names, or (no unit) whose admin1 is spelled so."""
+    return or_(
+        Place.admin1_code.in_(units_named(keys)),
+        Place.admin1_code.is_(None) & func.lower(Place.admin1).in_(list(folded)),
+    )
+
+
+def unit_rows(conn: Connection, codes: Sequence[str]) -> list[Any]:
+    stmt = select(AdminUnit).where(AdminUnit.code.in_(list(codes)))
+    return list(conn.execute(stmt))

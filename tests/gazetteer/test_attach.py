@@ -1,0 +1,104 @@
+"""Places attached to admin-1 units: by point where no name is given, the seed's "Lattakia",
+API writes, admin2 variants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Api
+
+
+async def total(api: Api, **params: Any) -> int:
+    response = await api.get("/v1/events", params={"limit": 1, "total": "true", **params})
+    assert response.status_code == 200, response.text
+    return int(response.json()["total"])
+
+
+def event(external_id: str, place: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "external_id": external_id,
+        "date_start": "2016-05-01",
+        "sub_event_type": "armed_clash",
+        "summary": "clashes",
+        "place": place,
+    }
+
+
+async def test_a_point_without_admin_names_gets_its_unit(api: Api) -> None:
+    # Hama city's coordinates, and no admin1.
+    body = event(
+        "PIP-1",
+        {
+            "name": "Kafr Nabudah",
+            "kind": "village",
+            "country_code": "SY",
+            "latitude": 35.13,
+            "longitude": 36.75,
+            "geo_precision": 1,
+        },
+    )
+    response = await api.post("/v1/events", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["place"]["admin1_code"] == "SY-HM"
+    assert response.json()["place"]["admin1"] is None  # what was said stays as it was
+    assert await total(api, admin1="Hamah Governorate") == 1
+    # A coarse point (a region's centroid) decides nothing.
+    coarse = event(
+        "PIP-2",
+        {
+            "name": "Northern Syria",
+            "kind": "region",
+            "country_code": "SY",
+            "latitude": 36.0,
+            "longitude": 39.0,
+            "geo_precision": 3,
+        },
+    )
+    response = await api.post("/v1/events", json=coarse)
+    assert response.status_code == 201, response.text
+    assert response.json()["place"]["admin1_code"] is None
+    # Moving a place moves it to its new unit.
+    place_id = (await api.get("/v1/places", params={"q": "Kafr Nabudah"})).json()["items"][0]["id"]
+    moved = await api.patch(f"/v1/places/{place_id}", json={"latitude": 35.93, "longitude": 36.63})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["admin1_code"] == "SY-ID"
+    assert await total(api, admin1="Idleb") == 1
+    assert await total(api, admin1="SY-HM") == 0
+
+
+async def test_the_seed_reports_lattakia_is_latakia(seeded_api: Api) -> None:
+    lattakia = await total(seeded_api, admin1="Lattakia")
+    assert lattakia > 0
+    for name in ("Latakia", "Latakia Governorate", "SY-LA", "al-Ladhiqiyah"):
+        assert await total(seeded_api, admin1=name) == lattakia, name
+    rows = (
+        await seeded_api.get("/v1/aggregates", params={"group_by": "admin1", "country": "SY"})
+    ).json()["rows"]
+    latakia = [r for r in rows if r["admin1_code"] == "SY-LA"]
+    assert len(latakia) == 1 and latakia[0]["admin1"] == "Latakia"
+    assert latakia[0]["events"] == lattakia
+
+
+async def test_admin2_filters_fold_variants(api: Api) -> None:
+    for i, admin2 in enumerate(("Ar Rastan district", "Ar-Rastan")):
+        place = {
+            "name": f"Village {i}",
+            "kind": "village",
+            "country_code": "SY",
+            "admin1": "Homs",
+            "admin2": admin2,
+        }
+        response = await api.post("/v1/events", json=event(f"A2-{i}", place))
+        assert response.status_code == 201, response.text
+        assert response.json()["place"]["admin1_code"] == "SY-HI"
+    for spelling in ("Ar Rastan", "ar-rastan", "Rastan", "Ar Rastan District"):
+        assert await total(api, admin2=spelling) == 2, spelling
+    assert await total(api, admin2="Tadmur") == 0
+
+
+async def test_unknown_admin1_is_not_a_500(api: Api) -> None:
+    assert await total(api, admin1="Nowhere at all") == 0
+    response = await api.get("/v1/events", params={"geo_precision": 4})
+    assert response.status_code == 422
+    response = await api.get("/v1/aggregates", params={"type_of_violence": 0})
+    assert response.status_code == 422
