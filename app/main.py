@@ -42,6 +42,8 @@ from app.events.spatial import detect_context
 from app.explorer.endpoints import mount as mount_explorer
 from app.imports.endpoints import router as imports_router
 from app.imports.recovery import recover_at_startup
+from app.links.endpoints import incidents_router
+from app.links.endpoints import router as links_router
 from app.maps.endpoints import router as maps_router
 from app.oauth.service import ACCESS_PREFIX
 from app.places.endpoints import router as places_router
@@ -177,6 +179,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes_router,
         imports_router,
         maps_router,
+        links_router,
+        incidents_router,
     ):
         app.include_router(router, prefix="/v1")
     # ACLED's API under /acled, with ACLED's error shape there (after install_error_handlers).

@@ -1,0 +1,1 @@
+"""Links between events of different datasets (MELTT matching), their review, and incidents."""

@@ -1,0 +1,289 @@
+"""Every SQL statement of links and incidents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.links.matching import Candidate
+from app.models import (
+    Actor,
+    Claim,
+    Event,
+    EventActor,
+    EventLink,
+    EventLinkChange,
+    IncidentMember,
+    Place,
+    SubEventType,
+)
+
+CONFIRMED = "confirmed"
+
+
+async def candidates(
+    session: AsyncSession,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    datasets: Sequence[str],
+) -> list[Candidate]:
+    """The events the matcher compares, with their place, type and actor names."""
+    stmt = (
+        select(
+            Event.id,
+            Event.dataset,
+            Event.external_id,
+            Event.date_start,
+            Event.date_end,
+            Event.date_precision,
+            SubEventType.event_type_code,
+            Event.sub_event_type_code,
+            Event.extras,
+            Place.latitude,
+            Place.longitude,
+            Event.geo_precision,
+            Place.admin1,
+            Event.fatalities_best,
+        )
+        .join(SubEventType, SubEventType.code == Event.sub_event_type_code)
+        .outerjoin(Place, Place.id == Event.place_id)
+        .order_by(Event.id)
+    )
+    if date_from is not None:
+        stmt = stmt.where(Event.date_end >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(Event.date_start <= date_to)
+    if datasets:
+        stmt = stmt.where(Event.dataset.in_(list(datasets)))
+    rows = (await session.execute(stmt)).all()
+    ids = [r[0] for r in rows]
+    names: dict[int, list[str]] = {}
+    for chunk in range(0, len(ids), 5000):
+        part = ids[chunk : chunk + 5000]
+        actor_rows = await session.execute(
+            select(EventActor.event_id, Actor.name)
+            .join(Actor, Actor.id == EventActor.actor_id)
+            .where(EventActor.event_id.in_(part))
+        )
+        for event_id, name in actor_rows:
+            names.setdefault(event_id, []).append(name)
+    out = []
+    for r in rows:
+        extras = r.extras if isinstance(r.extras, dict) else {}
+        tov = extras.get("type_of_violence") if r.dataset == "ucdp" else None
+        out.append(
+            Candidate(
+                id=r.id,
+                dataset=r.dataset,
+                external_id=r.external_id,
+                date_start=r.date_start,
+                date_end=r.date_end,
+                date_precision=r.date_precision,
+                event_type=r.event_type_code,
+                sub_event_type=r.sub_event_type_code,
+                type_of_violence=None if tov is None else str(tov),
+                latitude=r.latitude,
+                longitude=r.longitude,
+                geo_precision=r.geo_precision,
+                admin1=r.admin1,
+                actors=tuple(sorted(names.get(r.id, []))),
+                fatalities_best=r.fatalities_best,
+            )
+        )
+    return out
+
+
+async def links_by_keys(session: AsyncSession) -> dict[tuple[str, str], EventLink]:
+    rows = (await session.execute(select(EventLink))).scalars()
+    return {(link.key_a, link.key_b): link for link in rows}
+
+
+async def add_links(session: AsyncSession, values: list[dict[str, Any]]) -> None:
+    if values:
+        await session.execute(insert(EventLink), values)
+
+
+async def get(session: AsyncSession, link_id: int) -> EventLink | None:
+    stmt = (
+        select(EventLink).where(EventLink.id == link_id).execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def changes_of(session: AsyncSession, link_id: int) -> list[EventLinkChange]:
+    stmt = (
+        select(EventLinkChange)
+        .where(EventLinkChange.link_id == link_id)
+        .order_by(EventLinkChange.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+@dataclass(frozen=True)
+class LinkFilter:
+    statuses: Sequence[str] = field(default_factory=list)
+    event_ids: Sequence[int] = field(default_factory=list)
+    datasets: Sequence[str] = field(default_factory=list)
+    min_score: float | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if self.statuses:
+            conds.append(EventLink.status.in_(list(self.statuses)))
+        if self.event_ids:
+            ids = list(self.event_ids)
+            conds.append(or_(EventLink.event_a_id.in_(ids), EventLink.event_b_id.in_(ids)))
+        if self.datasets:
+            ds = list(self.datasets)
+            conds.append(
+                or_(
+                    *(EventLink.key_a.startswith(f"{d}/", autoescape=True) for d in ds),
+                    *(EventLink.key_b.startswith(f"{d}/", autoescape=True) for d in ds),
+                )
+            )
+        if self.min_score is not None:
+            conds.append(EventLink.score >= self.min_score)
+        return conds
+
+
+async def list_page(
+    session: AsyncSession, where: LinkFilter, *, after_id: int | None, limit: int
+) -> list[EventLink]:
+    stmt = select(EventLink).where(*where.conditions()).order_by(EventLink.id).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(EventLink.id > after_id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def count(session: AsyncSession, where: LinkFilter) -> int:
+    stmt = select(func.count()).select_from(EventLink).where(*where.conditions())
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def add_change(session: AsyncSession, change: EventLinkChange) -> None:
+    session.add(change)
+    await session.flush()
+
+
+# ---- incidents ----
+
+
+async def confirmed_edges(session: AsyncSession, event_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """Confirmed links touching any of these events, as (a, b) event ids."""
+    ids = list(event_ids)
+    if not ids:
+        return []
+    stmt = select(EventLink.event_a_id, EventLink.event_b_id).where(
+        EventLink.status == CONFIRMED,
+        EventLink.event_a_id.isnot(None),
+        EventLink.event_b_id.isnot(None),
+        or_(EventLink.event_a_id.in_(ids), EventLink.event_b_id.in_(ids)),
+    )
+    rows = (await session.execute(stmt)).all()
+    return [(int(a), int(b)) for a, b in rows if a is not None and b is not None]
+
+
+async def confirmed_taken(session: AsyncSession) -> list[tuple[int, str, int, str]]:
+    """(event a, dataset a, event b, dataset b) of every confirmed link."""
+    ea, eb = Event.__table__.alias("ea"), Event.__table__.alias("eb")
+    stmt = (
+        select(EventLink.event_a_id, ea.c.dataset, EventLink.event_b_id, eb.c.dataset)
+        .join(ea, ea.c.id == EventLink.event_a_id)
+        .join(eb, eb.c.id == EventLink.event_b_id)
+        .where(EventLink.status == CONFIRMED)
+    )
+    return [(int(a), str(da), int(b), str(db)) for a, da, b, db in await session.execute(stmt)]
+
+
+async def incident_of(session: AsyncSession, event_ids: Iterable[int]) -> dict[int, int]:
+    ids = list(event_ids)
+    if not ids:
+        return {}
+    stmt = select(IncidentMember.event_id, IncidentMember.incident_id).where(
+        IncidentMember.event_id.in_(ids)
+    )
+    return {int(e): int(i) for e, i in (await session.execute(stmt)).all()}
+
+
+async def members_of(session: AsyncSession, incident_ids: Iterable[int]) -> list[int]:
+    ids = list(incident_ids)
+    if not ids:
+        return []
+    stmt = select(IncidentMember.event_id).where(IncidentMember.incident_id.in_(ids))
+    return [int(e) for e in (await session.execute(stmt)).scalars()]
+
+
+async def replace_members(
+    session: AsyncSession, event_ids: Iterable[int], rows: list[tuple[int, int]]
+) -> None:
+    """Drop these events' membership, then write (event_id, incident_id) rows."""
+    ids = list(event_ids)
+    if ids:
+        await session.execute(delete(IncidentMember).where(IncidentMember.event_id.in_(ids)))
+    if rows:
+        await session.execute(
+            insert(IncidentMember), [{"event_id": e, "incident_id": i} for e, i in rows]
+        )
+
+
+async def incident_page(
+    session: AsyncSession,
+    *,
+    after_id: int | None,
+    limit: int,
+    event_ids: Sequence[int] = (),
+    datasets: Sequence[str] = (),
+) -> list[int]:
+    """Incident ids (of two or more events) in order."""
+    stmt = select(IncidentMember.incident_id).distinct().order_by(IncidentMember.incident_id)
+    if after_id is not None:
+        stmt = stmt.where(IncidentMember.incident_id > after_id)
+    if event_ids:
+        sub = select(IncidentMember.incident_id).where(IncidentMember.event_id.in_(event_ids))
+        stmt = stmt.where(IncidentMember.incident_id.in_(sub))
+    if datasets:
+        sub = (
+            select(IncidentMember.incident_id)
+            .join(Event, Event.id == IncidentMember.event_id)
+            .where(Event.dataset.in_(list(datasets)))
+        )
+        stmt = stmt.where(IncidentMember.incident_id.in_(sub))
+    return [int(i) for i in (await session.execute(stmt.limit(limit))).scalars()]
+
+
+async def events_with_claims(session: AsyncSession, event_ids: Sequence[int]) -> list[Event]:
+    stmt = (
+        select(Event)
+        .where(Event.id.in_(list(event_ids)))
+        .order_by(Event.id)
+        .options(
+            selectinload(Event.place),
+            selectinload(Event.claims).selectinload(Claim.source),
+            selectinload(Event.claims).selectinload(Claim.via_source),
+            selectinload(Event.casualties),
+        )
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def links_touching(session: AsyncSession, event_ids: Sequence[int]) -> list[EventLink]:
+    ids = list(event_ids)
+    stmt = (
+        select(EventLink)
+        .where(or_(EventLink.event_a_id.in_(ids), EventLink.event_b_id.in_(ids)))
+        .order_by(EventLink.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def event_exists(session: AsyncSession, event_id: int) -> bool:
+    return (await session.execute(select(Event.id).where(Event.id == event_id))).first() is not None
+
+
+__all__ = ["LinkFilter", "candidates", "list_page"]

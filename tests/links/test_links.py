@@ -1,0 +1,268 @@
+"""Links across datasets on a realistic overlap built from real UCDP rows (tests/links/overlap.py).
+
+The files are built and imported once per database for this module; the tests run in order on
+that state (the first only reads, the second reviews links, the last only sends bad input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.imports.service import ImportRequest, run_import
+from tests.conftest import Api, make_api, shared_file, truncate_all
+from tests.links import overlap
+from tests.support import assert_problem, error_locs
+
+pytestmark = pytest.mark.asyncio
+
+# The bar the matcher must clear on the fixture at its default windows (10 km, 1 day); the
+# measured figures are in docs/aggregation.md ("Linking: measured").
+MIN_PRECISION = 0.8
+MIN_RECALL = 0.8
+
+Linked = tuple[Api, overlap.Overlap, dict[str, Any], tuple[Path, Path]]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[overlap.Overlap, Path, Path]:
+    rows = overlap.read_rows(shared_file(overlap.UCDP_SYRIA))
+    fixture = overlap.build(rows)
+    ucdp_path, acled_path = overlap.write(fixture, tmp_path_factory.mktemp("overlap"))
+    return fixture, ucdp_path, acled_path
+
+
+def _import(url: str, paths: tuple[Path, Path]) -> list[int]:
+    counts = []
+    for path, fmt in zip(paths, ("ucdp", "acled"), strict=True):
+        report = run_import(url, ImportRequest(path=path, format=fmt))
+        assert report.committed and not report.rejects, report.rejects[:3]
+        counts.append(report.inserted)
+    return counts
+
+
+@pytest.fixture(scope="module")
+async def linked(
+    database_url: str, built: tuple[overlap.Overlap, Path, Path]
+) -> AsyncIterator[Linked]:
+    fixture, ucdp_path, acled_path = built
+    truncate_all(database_url)
+    _import(database_url, (ucdp_path, acled_path))
+    async for api in make_api(database_url):
+        r = await api.post("/v1/links/propose", json={"datasets": ["acled", "ucdp"]})
+        assert r.status_code == 200, r.text
+        yield api, fixture, r.json(), (ucdp_path, acled_path)
+
+
+async def all_links(api: Api, **params: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    url: str | None = "/v1/links"
+    query: dict[str, Any] | None = {"limit": 40, **params}
+    while url:
+        r = await api.get(url, params=query)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        out += body["items"]
+        url, query = body["next_url"], None
+    return out
+
+
+async def test_precision_and_recall_on_the_overlap(linked: Linked) -> None:
+    api, fixture, run, _ = linked
+    assert run["candidates"] == len(fixture.ucdp_ids) + len(fixture.truth) + len(
+        fixture.distractors
+    )
+    links = await all_links(api)
+    assert run["proposed"] == len(links) > 0
+    assert {link["status"] for link in links} == {"proposed"}
+    assert [link["id"] for link in links] == sorted(link["id"] for link in links)
+    for link in links:
+        assert 0 <= link["score"] <= 1
+        assert {"space", "time", "type", "actors", "fatalities", "params"} <= set(
+            link["components"]
+        )
+        assert link["components"]["distance_km"] <= link["components"]["spatial_window_km"]
+    pairs = [(link["key_a"], link["key_b"]) for link in links]
+    precision, recall, true_links = overlap.score(fixture, pairs)
+    print(f"links={len(links)} true={true_links} precision={precision:.3f} recall={recall:.3f}")
+    assert precision >= MIN_PRECISION and recall >= MIN_RECALL, (precision, recall)
+    # A near miss lies outside every window by construction: never linked.
+    near = {f"acled/{d}" for d in fixture.distractors}
+    assert not [p for p in pairs if near & set(p)]
+    # Each event is linked at most once to the other dataset (MELTT's one-to-one rule).
+    ends = [k for p in pairs for k in p]
+    assert len(ends) == len(set(ends))
+    # Filters: by status, score and event.
+    some = links[0]
+    by_event = await all_links(api, event_id=some["event_a_id"])
+    assert [link["id"] for link in by_event] == [some["id"]]
+    high = await all_links(api, min_score=0.9)
+    assert {link["id"] for link in high} == {link["id"] for link in links if link["score"] >= 0.9}
+    r = await api.get("/v1/links", params={"status": "rejected", "total": "true"})
+    assert r.json()["total"] == 0
+
+
+async def _patch(api: Api, link_id: int, body: dict[str, Any], etag: str) -> Any:
+    return await api.patch(
+        f"/v1/links/{link_id}", json=body, headers={**api.auth, "If-Match": etag}
+    )
+
+
+async def _incident_totals(api: Api) -> dict[str, Any]:
+    r = await api.get("/v1/aggregates", params={"basis": "incident"})
+    assert r.status_code == 200, r.text
+    assert r.json()["basis"]["basis"] == "incident"
+    (row,) = r.json()["rows"]
+    return dict(row)
+
+
+async def test_review_confirms_groups_and_rejections_stick(linked: Linked) -> None:
+    api, fixture, _, paths = linked
+    links = await all_links(api)
+    true_pairs = {(f"acled/{a}", f"ucdp/{u}") for a, u in fixture.truth.items()}
+
+    def is_true(link: dict[str, Any]) -> bool:
+        k = {link["key_a"], link["key_b"]}
+        return any(set(p) == k for p in true_pairs)
+
+    right = next(link for link in links if is_true(link))
+    wrong = next((link for link in links if not is_true(link)), links[-1])
+    assert wrong["id"] != right["id"]
+
+    before = await _incident_totals(api)
+    assert before["incidents"] == before["events"]
+
+    # Confirm: a stale ETag is a 412 and changes nothing; the current one confirms.
+    r = await api.get(f"/v1/links/{right['id']}")
+    etag = r.headers["etag"]
+    assert_problem(
+        await _patch(api, right["id"], {"status": "confirmed"}, '"stale"'),
+        412,
+        "precondition_failed",
+    )
+    r = await _patch(
+        api, right["id"], {"status": "confirmed", "note": "same village, same day"}, etag
+    )
+    assert r.status_code == 200, r.text
+    confirmed = r.json()
+    assert confirmed["status"] == "confirmed" and confirmed["version"] == 2
+    assert [(c["status_from"], c["status_to"]) for c in confirmed["changes"]] == [
+        ("proposed", "confirmed")
+    ]
+    assert r.headers["etag"] != etag
+
+    # The incident now counts the two events once.
+    after = await _incident_totals(api)
+    assert after["events"] == before["events"]
+    assert after["incidents"] == before["incidents"] - 1
+    a, b = right["event_a_id"], right["event_b_id"]
+    ev = {i: (await api.get(f"/v1/events/{i}")).json() for i in (a, b)}
+    bests = [ev[i]["fatalities_best"] for i in (a, b)]
+    # One figure per incident (conservative: the lower best); the other is set aside.
+    assert before["fatalities_best"] - after["fatalities_best"] == max(bests)
+    assert after["linked_set_aside"] == 1
+
+    # The incident view: both events, their claims side by side, from either event's id.
+    for any_id in (a, b):
+        r = await api.get(f"/v1/incidents/{any_id}")
+        assert r.status_code == 200, r.text
+        incident = r.json()
+        assert incident["id"] == min(a, b)
+        assert [e["id"] for e in incident["events"]] == [a, b]
+        assert {e["dataset"] for e in incident["events"]} == {"acled", "ucdp"}
+        assert all(e["claims"] for e in incident["events"])
+        assert [link["id"] for link in incident["links"]] == [right["id"]]
+        assert incident["proposed_links_count"] is False
+        assert incident["figure"]["fatalities_best"] == min(bests)
+    r = await api.get("/v1/incidents")
+    assert [i["id"] for i in r.json()["items"]] == [min(a, b)]
+    lone = next(
+        link["event_a_id"] for link in links if link["id"] not in (right["id"], wrong["id"])
+    )
+    r = await api.get(f"/v1/incidents/{lone}")
+    assert [e["id"] for e in r.json()["events"]] == [lone]
+
+    # Transitions a review may not make.
+    etag = (await api.get(f"/v1/links/{right['id']}")).headers["etag"]
+    assert_problem(
+        await _patch(api, right["id"], {"status": "proposed"}, etag), 409, "invalid_transition"
+    )
+    assert_problem(
+        await _patch(api, right["id"], {"status": "confirmed"}, etag), 409, "invalid_transition"
+    )
+
+    # Reject a wrong one; re-import both files and run the matcher again: it stays rejected,
+    # and the pair is not proposed again.
+    etag = (await api.get(f"/v1/links/{wrong['id']}")).headers["etag"]
+    r = await _patch(api, wrong["id"], {"status": "rejected"}, etag)
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    inserted = _import(api.database_url, paths)
+    assert inserted == [0, 0]
+    r = await api.post("/v1/links/propose", json={"datasets": ["acled", "ucdp"]})
+    assert r.status_code == 200, r.text
+    rerun = r.json()
+    assert rerun["rejected_skipped"] == 1
+    again = await all_links(api)
+    assert len(again) == len(links) + rerun["proposed"]
+    # What the rejection freed may be matched anew (the wrong pair's events with their next
+    # best candidates), never the rejected pair itself.
+    pair = {wrong["key_a"], wrong["key_b"]}
+    for link in again[len(links) :]:
+        assert pair & {link["key_a"], link["key_b"]}
+    by_id = {link["id"]: link for link in again}
+    assert by_id[wrong["id"]]["status"] == "rejected"
+    assert by_id[right["id"]]["status"] == "confirmed"
+    assert [link["id"] for link in again if {link["key_a"], link["key_b"]} == pair] == [wrong["id"]]
+
+    # Un-confirming dissolves the incident.
+    etag = (await api.get(f"/v1/links/{right['id']}")).headers["etag"]
+    assert (await _patch(api, right["id"], {"status": "rejected"}, etag)).status_code == 200
+    assert (await _incident_totals(api))["incidents"] == before["incidents"]
+    assert (await api.get("/v1/incidents")).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "status", "code"),
+    [
+        ("post", "/v1/links/propose", {"spatial_km": -1}, 422, "validation_error"),
+        ("post", "/v1/links/propose", {"datasets": ["acled"]}, 422, "validation_error"),
+        (
+            "post",
+            "/v1/links/propose",
+            {"date_from": "2019-01-02", "date_to": "2019-01-01"},
+            422,
+            "validation_error",
+        ),
+        ("post", "/v1/links/propose", {"days": 1, "bogus": 1}, 422, "validation_error"),
+        ("get", "/v1/links?status=maybe", None, 422, "validation_error"),
+        ("get", "/v1/links?min_score=2", None, 422, "validation_error"),
+        ("get", "/v1/links?cursor=nonsense", None, 400, "invalid_cursor"),
+        ("get", "/v1/links/2147483000", None, 404, "not_found"),
+        ("patch", "/v1/links/1", {"status": "maybe"}, 422, "validation_error"),
+        ("patch", "/v1/links/2147483000", {"status": "rejected"}, 404, "not_found"),
+        ("get", "/v1/incidents/2147483000", None, 404, "not_found"),
+        ("get", "/v1/incidents?cursor=nonsense", None, 400, "invalid_cursor"),
+    ],
+)
+async def test_bad_input_is_a_problem(
+    linked: Linked, method: str, url: str, body: Any, status: int, code: str
+) -> None:
+    api = linked[0]
+    before = await all_links(api)
+    kwargs: dict[str, Any] = {} if body is None else {"json": body}
+    r = await getattr(api, method)(url, **kwargs)
+    problem = assert_problem(r, status, code)
+    if status == 422:
+        assert error_locs(problem)
+    assert await all_links(api) == before
+
+
+async def test_a_run_needs_a_write_key(linked: Linked) -> None:
+    api = linked[0]
+    r = await api.client.post("/v1/links/propose", json={})
+    assert_problem(r, 401, "missing_api_key")
+    r = await api.client.post("/v1/links/propose", json={}, headers=api.read_auth)
+    assert r.status_code == 403
