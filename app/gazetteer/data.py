@@ -17,6 +17,8 @@ import orjson
 import shapely
 from shapely import STRtree
 
+from app.core.geo import BBox
+
 FILE = "admin1.json.gz"
 # A point that falls in no polygon (simplification leaves slivers along coasts and borders)
 # goes to the nearest unit of its country within this distance, in degrees (~5 km).
@@ -79,6 +81,23 @@ class Locator:
                 if countries[i] in (None, self.countries[j]):
                     found[i] = self.codes[j]
         return found
+
+    def units_in(self, countries: Sequence[str], box: BBox | None) -> list[int]:
+        """Indexes of the units of `countries` (any if empty) that meet `box` (any if None)."""
+        wanted = set(countries)
+        found: Sequence[int]
+        if box is None:
+            found = range(len(self.codes))
+        else:
+            boxes = [(box.min_lon, box.max_lon)]
+            if box.crosses_antimeridian:
+                boxes = [(box.min_lon, 180.0), (-180.0, box.max_lon)]
+            hits: set[int] = set()
+            for west, east in boxes:
+                area = shapely.box(west, box.min_lat, east, box.max_lat)
+                hits.update(self.tree.query(area, predicate="intersects").tolist())
+            found = sorted(hits)
+        return [i for i in found if not wanted or self.countries[i] in wanted]
 
     def feature(self, index: int) -> dict[str, Any]:
         u = raw()["units"][index]

@@ -45,14 +45,14 @@ async def event_grid(
 
 @router.get(
     "/boundaries",
-    summary="Country outlines as GeoJSON (Natural Earth, public domain)",
+    summary="Country or admin-1 outlines as GeoJSON (Natural Earth, public domain)",
     response_class=Response,
     responses={
         200: {
             "description": "A GeoJSON FeatureCollection (RFC 7946)",
             "content": {"application/geo+json": {"schema": {"type": "object"}}},
         },
-        **problems(422),
+        **problems(422, documented={422: "Invalid parameters, or too many admin-1 units"}),
     },
 )
 async def boundary_outlines(
@@ -61,7 +61,11 @@ async def boundary_outlines(
 ) -> Response:
     """A GeoJSON FeatureCollection of every country: properties `iso_a2`, `iso_a3`,
     `iso_n3` and `name`. Natural Earth's boundaries via the world-atlas package (THIRD_PARTY.md);
-    they change only with a release, so the response may be cached for a day."""
+    they change only with a release, so the response may be cached for a day.
+
+    `level=admin1` with `country` (repeatable) and/or `bbox`: the gazetteer's admin-1 units
+    (properties `code` (ISO 3166-2), `iso_a2`, `name`), Natural Earth 1:10m simplified to
+    0.01 degrees (docs/gazetteer.md). More than 1,000 units is a 422 `too_many_units`."""
     return Response(
         content=service.outlines(query),
         media_type="application/geo+json",

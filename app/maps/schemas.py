@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.geo import parse_bbox
 from app.events.queries import EventFilterSet
 
 MIN_CELL = 0.001
@@ -24,11 +25,46 @@ class GridQuery(EventFilterSet):
 
 
 class BoundaryQuery(BaseModel):
-    """Which outlines: countries (Natural Earth, via world-atlas) at one of two scales."""
+    """Which outlines: countries (Natural Earth, via world-atlas) at one of two scales, or
+    admin-1 units (Natural Earth 1:10m, simplified: the gazetteer's file) of some countries or
+    of a bounding box."""
 
     model_config = ConfigDict(extra="forbid")
 
-    level: Literal["country"] = Field("country", description="Administrative level.")
-    scale: Literal["110m", "50m"] = Field(
-        "110m", description="Natural Earth scale: 110m (small, for low zoom) or 50m."
+    level: Literal["country", "admin1"] = Field(
+        "country", description="country, or admin1 (needs country or bbox)."
     )
+    scale: Literal["110m", "50m"] = Field(
+        "110m", description="Countries: Natural Earth scale, 110m (small, for low zoom) or 50m."
+    )
+    country: list[str] = Field(
+        default_factory=list, max_length=50, description="admin1: ISO 3166-1 alpha-2 codes."
+    )
+    bbox: str | None = Field(
+        None, max_length=200, description="admin1: minLon,minLat,maxLon,maxLat (WGS 84)."
+    )
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_bbox(v)
+        return v
+
+    @field_validator("country")
+    @classmethod
+    def _countries(cls, v: list[str]) -> list[str]:
+        out = []
+        for code in v:
+            if len(code) != 2 or not code.isalpha():
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code")
+            out.append(code.upper())
+        return out
+
+    @model_validator(mode="after")
+    def _admin1(self) -> Self:
+        if self.level == "admin1" and not self.country and self.bbox is None:
+            raise ValueError("level=admin1 needs country or bbox (the world's are too many)")
+        if self.level == "country" and (self.country or self.bbox is not None):
+            raise ValueError("country and bbox narrow level=admin1 only")
+        return self

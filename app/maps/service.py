@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ProblemError
+from app.core.geo import BBox, parse_bbox
 from app.events.queries import QueryContext, conditions
+from app.gazetteer import data
 from app.geodata import boundaries
 from app.maps import repository
 from app.maps.schemas import BoundaryQuery, GridQuery
@@ -54,6 +57,28 @@ async def grid(session: AsyncSession, q: GridQuery, ctx: QueryContext) -> dict[s
     }
 
 
+MAX_UNITS = 1_000
+
+
 def outlines(q: BoundaryQuery) -> bytes:
-    """The boundary GeoJSON, already encoded (it is the same for every request)."""
-    return boundaries.countries_geojson(q.scale)
+    """The boundary GeoJSON, already encoded (countries: the same for every request)."""
+    if q.level == "country":
+        return boundaries.countries_geojson(q.scale)
+    box = parse_bbox(q.bbox) if q.bbox is not None else None
+    features = admin1_outlines(q.country, box)
+    if features is None:
+        raise ProblemError(
+            422,
+            "too_many_units",
+            f"more than {MAX_UNITS:,} admin-1 units: narrow the bbox or name the countries",
+        )
+    return orjson.dumps({"type": "FeatureCollection", "features": features})
+
+
+def admin1_outlines(countries: list[str], box: BBox | None) -> list[dict[str, Any]] | None:
+    """The units of these countries (all if none) inside the box (anywhere if none); None when
+    they are more than MAX_UNITS."""
+    found = data.locator().units_in(countries, box)
+    if len(found) > MAX_UNITS:
+        return None
+    return [data.locator().feature(i) for i in found]

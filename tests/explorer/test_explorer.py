@@ -154,6 +154,12 @@ def test_a_shared_url_restores_the_view(visit: Visit) -> None:
     assert "SYR-20151008-06" in page.locator("#detail-title").inner_text()
     zoom = page.evaluate("document.querySelector('#map').dataset.rendered && 1")
     assert zoom == 1
+    # At zoom 8 the governorates' outlines are drawn from the shipped gazetteer file: Hama's,
+    # and its neighbours Idlib and Latakia.
+    page.wait_for_selector("#map[data-admin1]")
+    drawn = set(page.get_attribute("#map", "data-admin1").split())
+    assert {"SY-HM", "SY-ID", "SY-LA"} <= drawn
+    visit.shot("explorer-admin1")
     params = _url_params(visit)
     # The same view (opening the detail narrows the map: Leaflet keeps its centre to a pixel).
     lat, lon = (float(v) for v in params["ll"].split(","))

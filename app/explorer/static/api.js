@@ -74,6 +74,8 @@ export const getRevisions = (id, signal) => getJson(`/v1/events/${id}/revisions`
 export const getCampaign = (id, signal) => getJson(`/v1/campaigns/${id}`, null, signal);
 export const eventTypes = () => getJson("/v1/event-types", null);
 export const boundaries = (scale) => getJson("/v1/maps/boundaries", new URLSearchParams({ scale }));
+export const admin1Outlines = (bbox) =>
+  getJson("/v1/maps/boundaries", new URLSearchParams({ level: "admin1", bbox }));
 
 /** The export URL of the current selection: the list endpoint with format=. */
 export function exportUrl(filters, format) {

@@ -7,6 +7,8 @@ import { h, describeGeo, label } from "./dom.js";
 const L = window.L;
 // With at most this many events in view the map draws them one by one; beyond, the grid.
 const POINTS_MAX = 400;
+// From this zoom on, admin-1 outlines (the gazetteer's) are drawn for the view and around it.
+const ADMIN1_ZOOM = 6;
 const NICE_CELLS = [45, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001];
 const PRECISION_STYLE = {
   1: { radius: 6, weight: 2, fillOpacity: 0.85, dashArray: null },
@@ -44,6 +46,8 @@ export class EventMap {
     this.gridRenderer = L.canvas({ padding: 0.5 });
     this.outlines = null;
     this.outlinesScale = null;
+    this.admin1 = null;
+    this.admin1Bounds = null;
     this.data = L.layerGroup().addTo(this.map);
     this.highlight = L.layerGroup().addTo(this.map);
     this.controller = null;
@@ -86,6 +90,37 @@ export class EventMap {
     this.loadingScale = null;
   }
 
+  /** Admin-1 outlines at province zoom, fetched for the view padded by half (a pan inside it
+   * asks nothing); below ADMIN1_ZOOM they are removed. The codes drawn are in data-admin1. */
+  async loadAdmin1() {
+    const container = this.map.getContainer();
+    if (this.map.getZoom() < ADMIN1_ZOOM) {
+      if (this.admin1) this.admin1.remove();
+      this.admin1 = null;
+      this.admin1Bounds = null;
+      delete container.dataset.admin1;
+      return;
+    }
+    const view = this.map.getBounds();
+    if (this.admin1Bounds && this.admin1Bounds.contains(view)) return;
+    const padded = view.pad(0.5);
+    const bbox = bboxOf(padded);
+    if (!bbox) return;
+    this.admin1Bounds = padded;
+    const geojson = await api.admin1Outlines(bbox);
+    if (this.admin1Bounds !== padded) return; // a later view asked again meanwhile
+    const layer = L.geoJSON(geojson, {
+      renderer: this.outlineRenderer,
+      interactive: false,
+      style: { color: "#9aa0a8", weight: 0.6, dashArray: "3 3", fill: false },
+    });
+    if (this.admin1) this.admin1.remove();
+    this.admin1 = layer.addTo(this.map);
+    this.admin1.bringToBack();
+    if (this.outlines) this.outlines.bringToBack();
+    container.dataset.admin1 = geojson.features.map((f) => f.properties.code).join(" ");
+  }
+
   setFilters(filters) {
     this.filters = filters;
     return this.refresh();
@@ -98,6 +133,9 @@ export class EventMap {
 
   async draw() {
     this.loadOutlines().catch(() => {});
+    this.loadAdmin1().catch(() => {
+      this.admin1Bounds = null;
+    });
     if (this.controller) this.controller.abort();
     const controller = new AbortController();
     this.controller = controller;
