@@ -40,6 +40,7 @@ from app.core.rest import problems
 from app.events.endpoints import router as events_router
 from app.events.spatial import detect_context
 from app.explorer.endpoints import mount as mount_explorer
+from app.gazetteer.endpoints import router as gazetteer_router
 from app.imports.endpoints import router as imports_router
 from app.imports.recovery import recover_at_startup
 from app.links.endpoints import incidents_router
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes_router,
         imports_router,
         maps_router,
+        gazetteer_router,
         links_router,
         incidents_router,
     ):

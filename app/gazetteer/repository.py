@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import AdminUnit, AdminUnitName, Place
@@ -124,3 +125,30 @@ def admin1_condition(keys: Sequence[str], folded: Sequence[str]) -> ColumnElemen
 def unit_rows(conn: Connection, codes: Sequence[str]) -> list[Any]:
     stmt = select(AdminUnit).where(AdminUnit.code.in_(list(codes)))
     return list(conn.execute(stmt))
+
+
+async def find_units(session: AsyncSession, codes: Sequence[str]) -> list[AdminUnit]:
+    stmt = select(AdminUnit).where(AdminUnit.code.in_(list(codes))).order_by(AdminUnit.code)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def names_of(session: AsyncSession, codes: Sequence[str]) -> list[Any]:
+    """(unit_code, name, source) of these units' keys, shipped before learned, surest first."""
+    stmt = (
+        select(AdminUnitName.unit_code, AdminUnitName.name, AdminUnitName.source)
+        .where(AdminUnitName.unit_code.in_(list(codes)))
+        .order_by(AdminUnitName.unit_code, AdminUnitName.rank, AdminUnitName.name)
+    )
+    return list(await session.execute(stmt))
+
+
+async def keys_matching(
+    session: AsyncSession, keys: Sequence[str], country: str | None
+) -> list[Any]:
+    """(country_code, name_key, unit_code) of the stored keys among `keys`."""
+    stmt = select(
+        AdminUnitName.country_code, AdminUnitName.name_key, AdminUnitName.unit_code
+    ).where(AdminUnitName.name_key.in_(list(keys)))
+    if country is not None:
+        stmt = stmt.where(AdminUnitName.country_code == country)
+    return list(await session.execute(stmt))

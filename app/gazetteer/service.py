@@ -27,9 +27,11 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from app.core.errors import NotFound
 from app.core.names import fold_name
 from app.gazetteer import data, repository
 from app.gazetteer.names import loose_key, name_keys
+from app.gazetteer.schemas import AdminUnitName, AdminUnitRead, ResolvedUnits
 
 LEARN_SHARE = 2 / 3
 LEARNED = "points"
@@ -193,3 +195,46 @@ async def attach(session: AsyncSession, place_ids: Sequence[int], *, renew: bool
 
     await session.flush()
     await session.run_sync(run)
+
+
+async def _reads(session: AsyncSession, codes: Sequence[str]) -> list[AdminUnitRead]:
+    units = await repository.find_units(session, codes)
+    names: dict[str, list[AdminUnitName]] = defaultdict(list)
+    seen: set[tuple[str, str]] = set()
+    for code, name, source in await repository.names_of(session, codes):
+        if (code, name) not in seen:
+            seen.add((code, name))
+            names[code].append(AdminUnitName(name=name, source=source))
+    return [
+        AdminUnitRead(
+            code=u.code,
+            country_code=u.country_code,
+            level=u.level,
+            name=u.name,
+            unit_type=u.unit_type,
+            names=names[u.code],
+        )
+        for u in units
+    ]
+
+
+async def get_unit(session: AsyncSession, code: str) -> AdminUnitRead:
+    found = await _reads(session, [code.upper()])
+    if not found:
+        raise NotFound("admin unit", code)
+    return found[0]
+
+
+async def resolve(session: AsyncSession, name: str, country: str | None) -> ResolvedUnits:
+    """Per country, the unit of the first key of `name` that names one."""
+    keys = name_keys(name)
+    rows = await repository.keys_matching(session, keys, country)
+    order = {k: i for i, k in enumerate(keys)}
+    best: dict[str, tuple[int, str]] = {}
+    for country_code, key, code in rows:
+        if country_code not in best or order[key] < best[country_code][0]:
+            best[country_code] = (order[key], code)
+    if not best:
+        raise NotFound("admin unit named", name)
+    codes = sorted({code for _, code in best.values()})
+    return ResolvedUnits(name=name, units=await _reads(session, codes))

@@ -1,0 +1,105 @@
+"""Imports attach places to the gazetteer's admin-1 units and keep coarse coordinates.
+
+Slices of the real UCDP Syria file (CC BY 4.0; Sundberg & Melander 2013, Högbladh 2019) are
+written to a temporary file; the expected values are read from those rows.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Api, shared_file
+from tests.imports.support import FIXTURES, event_id, query, run_file
+from tests.imports.test_native import arrange
+
+UCDP = "ucdp/ged-syria-2016-01-to-2019-11.csv"
+
+
+def ucdp_rows() -> tuple[list[str], list[dict[str, str]]]:
+    with shared_file(UCDP).open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def write(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+async def get_event(api: Api, dataset: str, external_id: str) -> dict[str, Any]:
+    response = await api.get(f"/v1/events/{event_id(api.database_url, dataset, external_id)}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_a_governorate_row_keeps_its_coordinates(api: Api, tmp_path: Path) -> None:
+    header, rows = ucdp_rows()
+    # A village in Latakia (its governorate becomes a parent place, without coordinates), then
+    # a row placed only at the governorate (where_prec 4), in a later import.
+    village = next(
+        r for r in rows if r["adm_1"] == "Latakia Governorate" and r["where_prec"] == "1"
+    )
+    governorate = next(
+        r
+        for r in rows
+        if r["where_prec"] == "4" and r["where_coordinates"] == "Latakia Governorate"
+    )
+    first = await run_file(api.database_url, write(tmp_path / "a.csv", header, [village]), "ucdp")
+    assert first.committed
+    second = await run_file(
+        api.database_url, write(tmp_path / "b.csv", header, [governorate]), "ucdp"
+    )
+    assert second.committed and second.inserted == 1
+    event = await get_event(api, "ucdp", governorate["id"])
+    place = event["place"]
+    assert (place["latitude"], place["longitude"]) == (
+        float(governorate["latitude"]),
+        float(governorate["longitude"]),
+    )
+    assert place["admin1_code"] == "SY-LA"
+    assert event["geo_precision"] == 3
+    # UCDP's own coding is kept on the event.
+    stored = query(
+        api.database_url,
+        "SELECT type_of_violence, conflict_id, dyad_id FROM events WHERE external_id = :e",
+        e=governorate["id"],
+    )
+    assert tuple(stored[0]) == (
+        int(governorate["type_of_violence"]),
+        int(governorate["conflict_new_id"]),
+        int(governorate["dyad_new_id"]),
+    )
+    # Both imports again: nothing changes.
+    again = await run_file(
+        api.database_url, write(tmp_path / "c.csv", header, [village, governorate]), "ucdp"
+    )
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+
+
+async def test_every_level_of_a_ucdp_place_gets_the_unit(api: Api, tmp_path: Path) -> None:
+    header, rows = ucdp_rows()
+    picked = [r for r in rows if r["adm_1"] == "Hamah Governorate"][:20]
+    report = await run_file(api.database_url, write(tmp_path / "h.csv", header, picked), "ucdp")
+    assert report.committed and report.phases["gazetteer"] >= 0
+    places = query(
+        api.database_url,
+        "SELECT kind, admin1, admin1_code FROM places WHERE country_code = 'SY' "
+        "AND kind != 'country'",
+    )
+    assert places and {p.admin1_code for p in places} == {"SY-HM"}
+    assert {p.admin1 for p in places} == {"Hamah Governorate"}  # as the file spells it
+
+
+async def test_a_json_import_attaches_its_places(api: Api) -> None:
+    arrange(api.database_url)
+    report = await run_file(api.database_url, FIXTURES / "events.ndjson", "ndjson")
+    assert report.committed
+    strike = await get_event(api, "reports", "R1")
+    assert strike["place"]["admin1"] == "Hama"
+    assert strike["place"]["admin1_code"] == "SY-HM"
