@@ -115,10 +115,11 @@ def units_named(keys: Sequence[str]) -> Any:
 
 
 def admin1_condition(keys: Sequence[str], folded: Sequence[str]) -> ColumnElement[bool]:
-    """A place in a unit one of `keys` names, or (no unit) whose admin1 is spelled so."""
+    """A place in a unit one of `keys` names, or whose admin1 is spelled so (a name the
+    gazetteer has not learned yet still finds what it was given for)."""
     return or_(
         Place.admin1_code.in_(units_named(keys)),
-        Place.admin1_code.is_(None) & func.lower(Place.admin1).in_(list(folded)),
+        func.lower(Place.admin1).in_(list(folded)),
     )
 
 
@@ -152,3 +153,29 @@ async def keys_matching(
     if country is not None:
         stmt = stmt.where(AdminUnitName.country_code == country)
     return list(await session.execute(stmt))
+
+
+def earlier_votes(conn: Connection, country: str, admin1: str) -> list[Any]:
+    """(admin1_code, places) of the places already attached that carry this unknown name."""
+    stmt = (
+        select(Place.admin1_code, func.count())
+        .where(
+            Place.country_code == country,
+            Place.admin1 == admin1,
+            Place.admin1_code.is_not(None),
+            Place.latitude.is_not(None),
+            Place.kind != "country",
+            or_(Place.geo_precision.is_(None), Place.geo_precision <= 2),
+        )
+        .group_by(Place.admin1_code)
+    )
+    return list(conn.execute(stmt))
+
+
+def set_named(conn: Connection, country: str, admin1: str, code: str) -> None:
+    """Every place that carries the name, in the unit it was learned for."""
+    conn.execute(
+        update(Place)
+        .where(Place.country_code == country, Place.admin1 == admin1)
+        .values(admin1_code=code)
+    )

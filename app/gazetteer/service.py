@@ -5,7 +5,8 @@ Rules (ARCHITECTURE.md, "The gazetteer"):
   in order) names a unit of the place's country; the names are Natural Earth's (shipped), and
   those learned from the data.
 - A name no unit has is learned from the places that carry it: their points (precision 1 or 2,
-  not a country) are located in the polygons, and when at least `LEARN_SHARE` of them fall in
+  not a country) are located in the polygons, and when at least `LEARN_SHARE` of them (and
+  `LEARN_MIN_VOTES` places) fall in
   one unit of that country the name becomes that unit's (source "points") for every place
   that carries it (ACLED's "Rural Damascus": 5 of 7 points in Rif Dimashq, 2 at al-Tanf,
   which Natural Earth draws in Homs).
@@ -34,6 +35,10 @@ from app.gazetteer.names import loose_key, name_keys
 from app.gazetteer.schemas import AdminUnitName, AdminUnitRead, ResolvedUnits
 
 LEARN_SHARE = 2 / 3
+# ... of at least this many places: one or two points learn nothing (a point near a border,
+# or a dataset whose admin-1 is coarser than Natural Earth's, as ACLED's Italian regions
+# against Natural Earth's provinces).
+LEARN_MIN_VOTES = 3
 LEARNED = "points"
 # Points that are the place or near it (ACLED geo_precision 1, 2) may decide a unit.
 PRECISE = frozenset({1, 2, None})
@@ -140,12 +145,19 @@ def attach_places(conn: Connection, ids: Sequence[int] | None = None) -> int:
         if by_name[slot] is None and r.id in located:
             votes[slot][located[r.id]] += 1
     learned = []
+    relabel = []
     for (country, name), counter in votes.items():
+        # The places attached earlier by their own points vote too.
+        for earlier, n in repository.earlier_votes(conn, country, name):
+            counter[earlier] += n
         (code, top), total = counter.most_common(1)[0], sum(counter.values())
         key = fold_name(name)
-        if code is None or top < LEARN_SHARE * total or not key or len(key) > 765:
+        if code is None or top < max(LEARN_SHARE * total, LEARN_MIN_VOTES):
+            continue
+        if not key or len(key) > 765:
             continue
         by_name[(country, name)] = code
+        relabel.append((country, name, code))
         country_keys = keys.setdefault(country, {})
         for k in name_keys(name):
             if k not in country_keys:
@@ -161,6 +173,8 @@ def attach_places(conn: Connection, ids: Sequence[int] | None = None) -> int:
                     }
                 )
     repository.learn(conn, learned)
+    for country, name, code in relabel:
+        repository.set_named(conn, country, name, code)
     updates = []
     attached = 0
     for r in rows:

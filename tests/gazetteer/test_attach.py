@@ -102,3 +102,30 @@ async def test_unknown_admin1_is_not_a_500(api: Api) -> None:
     assert response.status_code == 422
     response = await api.get("/v1/aggregates", params={"type_of_violence": 0})
     assert response.status_code == 422
+
+
+async def test_a_spelling_is_learned_from_its_points(api: Api) -> None:
+    # ACLED's "As Sweida" (Natural Earth has As Suwayda', Es Sueida, ...): three villages of
+    # As Suwayda governorate, written one at a time.
+    villages = [("Qanawat", 32.7569, 36.6173), ("Majadel", 32.9162, 36.551)]
+    villages.append(("Salkhad", 32.4921, 36.7111))
+    for i, (name, lat, lon) in enumerate(villages):
+        place = {
+            "name": name,
+            "kind": "village",
+            "country_code": "SY",
+            "admin1": "As Sweida",
+            "latitude": lat,
+            "longitude": lon,
+            "geo_precision": 1,
+        }
+        response = await api.post("/v1/events", json=event(f"SW-{i}", place))
+        assert response.status_code == 201, response.text
+        assert response.json()["place"]["admin1_code"] == "SY-SU"  # by its point
+        # Before it is learned, the spelling finds what was given with it.
+        assert await total(api, admin1="As Sweida") == i + 1
+        learned = await api.get("/v1/admin-units/resolve", params={"name": "As Sweida"})
+        assert learned.status_code == (200 if i == 2 else 404)
+    unit = (await api.get("/v1/admin-units/SY-SU")).json()
+    assert {"name": "As Sweida", "source": "points"} in unit["names"]
+    assert await total(api, admin1="Sweida") == 3
