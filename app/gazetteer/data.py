@@ -34,28 +34,34 @@ class Unit:
     aliases: tuple[str, ...]
 
 
-@functools.cache
 def raw() -> dict[str, Any]:
+    """The file, decoded (each unit's geometry is GeoJSON text)."""
     data: dict[str, Any] = orjson.loads(gzip.decompress((files("app.geodata") / FILE).read_bytes()))
     return data
 
 
 @functools.cache
-def units() -> tuple[Unit, ...]:
-    return tuple(
-        Unit(u["code"], u["country"], u["name"], u["type"], tuple(u["aliases"]))
-        for u in raw()["units"]
+def _parsed() -> tuple[tuple[Unit, ...], Any]:
+    """The units and their outlines as shapely geometries (~10 MB; GEOS parses the text)."""
+    data = raw()["units"]
+    units = tuple(
+        Unit(u["code"], u["country"], u["name"], u["type"], tuple(u["aliases"])) for u in data
     )
+    geoms = shapely.from_geojson([u["geometry"] for u in data])
+    return units, geoms
+
+
+def units() -> tuple[Unit, ...]:
+    return _parsed()[0]
 
 
 class Locator:
     """Which unit a point lies in: polygons in an STRtree, queried many points at a time."""
 
     def __init__(self) -> None:
-        data = raw()["units"]
-        self.codes = [u["code"] for u in data]
-        self.countries = [u["country"] for u in data]
-        self.geoms = shapely.from_geojson([orjson.dumps(u["geometry"]) for u in data])
+        self.units, self.geoms = _parsed()
+        self.codes = [u.code for u in self.units]
+        self.countries = [u.country for u in self.units]
         self.tree = STRtree(self.geoms)
 
     def locate(
@@ -100,11 +106,11 @@ class Locator:
         return [i for i in found if not wanted or self.countries[i] in wanted]
 
     def feature(self, index: int) -> dict[str, Any]:
-        u = raw()["units"][index]
+        u = self.units[index]
         return {
             "type": "Feature",
-            "properties": {"code": u["code"], "iso_a2": u["country"], "name": u["name"]},
-            "geometry": u["geometry"],
+            "properties": {"code": u.code, "iso_a2": u.country, "name": u.name},
+            "geometry": orjson.loads(shapely.to_geojson(self.geoms[index])),
         }
 
 

@@ -80,7 +80,11 @@ def precise(row: dict[str, str]) -> bool:
 @functools.cache
 def outlines() -> dict[str, Any]:
     units = orjson.loads(gzip.decompress((files("app.geodata") / "admin1.json.gz").read_bytes()))
-    return {u["code"]: shape(u["geometry"]) for u in units["units"] if u["country"] == "SY"}
+    return {
+        u["code"]: shape(orjson.loads(u["geometry"]))
+        for u in units["units"]
+        if u["country"] == "SY"
+    }
 
 
 def shipped_unit(row: dict[str, str]) -> str | None:
