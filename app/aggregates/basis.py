@@ -32,9 +32,9 @@ from app.models import Event, IncidentMember, Source
 BASES = ("event", "source", "incident")
 _BIG = 2_147_483_647
 
-# Measures of every row; the ones summed across 'other' by `top` and zero-filled by `fill`.
+# Counts of every row besides `events` and the sums: added across 'other' by `top`, zero-filled
+# by `fill`.
 COUNTS = (
-    "events",
     "figures",
     "open_high",
     "recorded",
