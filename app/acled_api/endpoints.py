@@ -101,7 +101,7 @@ async def acled_key(
                     headers=_CHALLENGE,
                 )
             return key
-        key = None if "\x00" in presented else await verify_key(session, presented)
+        key = await verify_key(session, presented)
         if key is None:
             raise ProblemError(
                 401, "invalid_api_key", "the API key is unknown or revoked", headers=_CHALLENGE

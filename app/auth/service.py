@@ -61,6 +61,11 @@ def revoke_key(session: Session, which: str) -> ApiKey | None:
 
 
 async def verify_key(session: AsyncSession, key: str) -> ApiKey | None:
+    """The live key `key` names, or None. Every service's credential ends here (X-API-Key,
+    Bearer, ACLED's OAuth password, UCDP's token header, HAPI's app_identifier): a string
+    PostgreSQL cannot hold (NUL) is no key rather than a driver error."""
+    if "\x00" in key:
+        return None
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != "cdb":
         return None

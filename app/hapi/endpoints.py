@@ -67,7 +67,7 @@ async def conflict_events(
                 "app_identifier is required: send a conflictdb API key as app_identifier "
                 "or in the X-HDX-HAPI-APP-IDENTIFIER header",
             )
-        if "\x00" in identifier or await verify_key(session, identifier) is None:
+        if await verify_key(session, identifier) is None:
             raise HapiError(401, "app_identifier is not a valid conflictdb API key")
         query = service.parse(params)
         rows = await service.read(session, query)

@@ -77,7 +77,7 @@ async def gedevents(
         token = (x_ucdp_access_token or "").strip()
         if not token:
             raise UcdpError(401, TOKEN_REQUIRED)
-        if "\x00" in token or await verify_key(session, token) is None:
+        if await verify_key(session, token) is None:
             raise UcdpError(401, "The API token is unknown or revoked.")
         service.check_version(version)
         query = service.parse(dict(request.query_params))
