@@ -232,3 +232,7 @@ async def test_acled_api_serves_acled_coded_rows_unless_asked(loaded: Api) -> No
     assert everything.json()["count"] == len(acled) + len(ucdp)
     bad = await loaded.get("/acled/acled/read", params={**params, "all_datasets": "maybe"})
     assert bad.status_code == 400
+    # ACLED's current path, for OAuth clients (a credential is always needed there).
+    api_path = await loaded.get("/api/acled/read", params=params, headers=loaded.read_auth)
+    assert api_path.status_code == 200, api_path.text
+    assert api_path.json()["count"] == len(acled)
