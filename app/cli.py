@@ -50,7 +50,7 @@ async def _run_in_session(settings: Settings, what: str, seeds_dir: Path | None 
 
 @cli.command()
 def migrate(database_url: DbOption = None) -> None:
-    """Apply all migrations and load the reference vocabularies (idempotent)."""
+    """Apply all migrations, load the event types and the admin-1 units (idempotent)."""
     from app.core.migrations import upgrade
 
     settings = _settings(database_url)
