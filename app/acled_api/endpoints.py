@@ -49,12 +49,11 @@ from app.acled.grammar import (
 from app.acled_api import repository, service
 from app.acled_api.columns import EVENT_COLUMNS
 from app.acled_api.schemas import CSV_RESPONSE, ERROR_RESPONSES, AcledEnvelope
-from app.auth.service import verify_key
+from app.auth.dependencies import key_for
 from app.core.deps import SessionDep
 from app.core.errors import ProblemError
 from app.hapi.endpoints import mount as mount_hapi
 from app.models import ApiKey
-from app.oauth import service as oauth
 from app.oauth.endpoints import mount as mount_oauth
 from app.ucdp_api.endpoints import mount as mount_ucdp
 
@@ -91,22 +90,7 @@ async def acled_key(
         request.state.legacy_api_key = legacy
     presented = header or (bearer.credentials if bearer else None) or legacy
     if presented:
-        if oauth.is_access_token(presented):
-            key = await oauth.verify_access(session, presented)
-            if key is None:
-                raise ProblemError(
-                    401,
-                    "invalid_token",
-                    "the access token is unknown, revoked or expired: refresh it at /oauth/token",
-                    headers=_CHALLENGE,
-                )
-            return key
-        key = await verify_key(session, presented)
-        if key is None:
-            raise ProblemError(
-                401, "invalid_api_key", "the API key is unknown or revoked", headers=_CHALLENGE
-            )
-        return key
+        return await key_for(session, presented)
     if _under_api(request.url.path):
         raise ProblemError(
             401,

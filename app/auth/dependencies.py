@@ -1,6 +1,8 @@
 """Writes need a key with write rights; reads are open unless the settings close them.
 
 A key presented on an open read is checked all the same: unknown or revoked is a 401.
+A credential is a conflictdb key (X-API-Key or Bearer) or an OAuth access token minted for one
+by POST /oauth/token (Bearer): the same key, its rights and its revocation, on every path.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from app.auth.service import verify_key
 from app.core.db import get_session, get_write_session
 from app.core.errors import ProblemError
 from app.models import ApiKey
+from app.oauth.service import is_access_token, verify_access
 
 _bearer = HTTPBearer(auto_error=False, description="An API key minted by `conflictdb create-key`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -35,6 +38,21 @@ async def _key_from_request(
         raise ProblemError(
             401, "missing_api_key", "this request needs an API key", headers=_CHALLENGE
         )
+    return await key_for(session, presented)
+
+
+async def key_for(session: AsyncSession, presented: str) -> ApiKey:
+    """The live key behind a presented credential (a key or an OAuth access token), else 401."""
+    if is_access_token(presented):
+        key = await verify_access(session, presented)
+        if key is None:
+            raise ProblemError(
+                401,
+                "invalid_token",
+                "the access token is unknown, revoked or expired: refresh it at /oauth/token",
+                headers=_CHALLENGE,
+            )
+        return key
     key = await verify_key(session, presented)
     if key is None:
         raise ProblemError(

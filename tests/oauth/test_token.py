@@ -158,3 +158,43 @@ async def test_expired_tokens_are_forgotten_when_the_key_logs_in_again(api: Api)
     # The read key's two expired tokens are gone, the write key's stay until it logs in
     assert len(kinds) == 4 and len({r.api_key_id for r in kinds}) == 2
     assert await read(api, body["access_token"]) == 200
+
+
+async def test_an_access_token_is_its_key_on_v1_too(api: Api) -> None:
+    """A client that logged in the ACLED way can write and read /v1 with the same token: the
+    key's rights, its revocation and the token's expiry all hold there."""
+    writer = (await password_grant(api, api.write_key))["access_token"]
+    reader = (await password_grant(api, api.read_key))["access_token"]
+    source = {"name": "Token-made source", "kind": "news_agency"}
+
+    created = await api.client.post(
+        "/v1/sources", json=source, headers={"Authorization": f"Bearer {writer}"}
+    )
+    assert created.status_code == 201, created.text
+    refused = await api.client.post(
+        "/v1/sources",
+        json={**source, "name": "Read-only try"},
+        headers={"Authorization": f"Bearer {reader}"},
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    listed = await api.client.get("/v1/sources", headers={"Authorization": f"Bearer {reader}"})
+    assert listed.status_code == 200
+    names = {s["name"] for s in listed.json()["items"]}
+    assert "Token-made source" in names and "Read-only try" not in names
+
+    # Expired, or its key revoked: a 401 that says to refresh, as under /api.
+    engine = make_sync_engine(api.database_url)
+    with Session(engine) as session, session.begin():
+        session.execute(update(OAuthToken).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
+    engine.dispose()
+    expired = await api.client.post(
+        "/v1/sources",
+        json={**source, "name": "Too late"},
+        headers={"Authorization": f"Bearer {writer}"},
+    )
+    assert expired.status_code == 401
+    assert expired.json()["code"] == "invalid_token"
+    assert "/oauth/token" in expired.text
+    names = {r.name for r in query(api.database_url, "SELECT name FROM sources")}
+    assert "Too late" not in names and "Read-only try" not in names
