@@ -2,9 +2,10 @@
 
 A pure ASGI middleware, outermost, so a refused request costs no body read and no database work.
 
-- A request that presents a key (`Authorization: Bearer`, `X-API-Key` or ACLED's `?key=`) counts
-  against that key's budget, `CONFLICTDB_RATE_LIMIT_PER_KEY`. The key is not verified here (that
-  needs the database); the counter is named by a SHA-256 of the presented string, never the key.
+- A request that presents a key (`Authorization: Bearer`, `X-API-Key`, ACLED's `?key=`, UCDP's
+  `x-ucdp-access-token`, HAPI's `app_identifier` or its header) counts against that key's
+  budget, `CONFLICTDB_RATE_LIMIT_PER_KEY`. The key is not verified here (that needs the
+  database); the counter is named by a SHA-256 of the presented string, never the key.
 - Any other request counts against its client address, `CONFLICTDB_RATE_LIMIT_ANONYMOUS`. The
   address is the ASGI client host: behind a reverse proxy that is the proxy, so run uvicorn with
   `--proxy-headers --forwarded-allow-ips=<the proxy>` to have the real client address here.
@@ -98,8 +99,13 @@ class Verdict:
         }
 
 
+# The other services' credential headers (docs/compat.md): UCDP's token, HAPI's app identifier.
+_SERVICE_KEY_HEADERS = ("x-ucdp-access-token", "x-hdx-hapi-app-identifier")
+
+
 def presented_key(scope: Scope) -> str | None:
-    """The API key a request presents, checked or not: X-API-Key, Bearer, then `?key=`."""
+    """The credential a request presents, checked or not: X-API-Key, Bearer, UCDP's and HAPI's
+    headers, then `?key=` (ACLED) or `?app_identifier=` (HAPI)."""
     headers = Headers(scope=scope)
     key = headers.get("x-api-key")
     if key:
@@ -107,8 +113,12 @@ def presented_key(scope: Scope) -> str | None:
     scheme, _, credentials = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
-    legacy = Request(scope).query_params.get("key")
-    return legacy or None
+    for name in _SERVICE_KEY_HEADERS:
+        value = headers.get(name, "").strip()
+        if value:
+            return value
+    params = Request(scope).query_params
+    return params.get("key") or params.get("app_identifier") or None
 
 
 def key_identity(key: str) -> str:

@@ -20,13 +20,20 @@ async def test_429_with_retry_after_on_every_service_path(database_url: str) -> 
             assert (await client.get("/api/acled/read", headers=bearer)).status_code == 200
         limited = await client.get("/api/acled/read", headers=bearer)
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
-        # UCDP's and HAPI's credentials count against the address, as the token request did
+        # UCDP's header and HAPI's app_identifier are the key's: they share its budget (3),
+        # not the address's (the token request used 1 of that).
         ucdp = {"x-ucdp-access-token": key}
-        assert (await client.get("/api/gedevents/25.1", headers=ucdp)).status_code == 200
         hapi = "/api/v2/coordination-context/conflict-events"
+        assert (await client.get("/api/gedevents/25.1", headers=ucdp)).status_code == 200
         assert (await client.get(hapi, params={"app_identifier": key})).status_code == 200
+        by_header = await client.get(hapi, headers={"X-HDX-HAPI-APP-IDENTIFIER": key})
+        assert by_header.status_code == 200
+        assert by_header.headers["RateLimit-Remaining"] == "0"
         for refused in (
             await client.get(hapi, params={"app_identifier": key}),
             await client.get("/api/gedevents/25.1", headers=ucdp),
         ):
             assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        anonymous = await client.get("/v1/events")
+        assert anonymous.status_code == 200
+        assert anonymous.headers["RateLimit-Remaining"] == "1"
