@@ -107,6 +107,10 @@ def aggregate_statement(
         elif dim in UCDP_DIMS:
             columns.append(getattr(Event, dim).label(dim))
         labels.append(dim)
+        if dim == "admin1":
+            # The code is part of the group's identity (two countries may have a "Central"):
+            # top, fill and the sort treat it as a dimension of its own.
+            labels.append("admin1_code")
     keys = list(columns)
     if "place" in dims:
         columns.append(func.max(Place.name).label("place_name"))

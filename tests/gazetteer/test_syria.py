@@ -236,3 +236,14 @@ async def test_acled_api_serves_acled_coded_rows_unless_asked(loaded: Api) -> No
     api_path = await loaded.get("/api/acled/read", params=params, headers=loaded.read_auth)
     assert api_path.status_code == 200, api_path.text
     assert api_path.json()["count"] == len(acled)
+
+
+async def test_top_governorates_and_the_rest(loaded: Api) -> None:
+    everything = await groups(loaded, country="SY", group_by="admin1")
+    ranked = sorted(everything, key=lambda r: -r["events"])
+    rows = await groups(loaded, country="SY", group_by="admin1", top=3)
+    kept = [(r["admin1"], r["admin1_code"], r["events"]) for r in rows if r["admin1"] != "other"]
+    assert kept == [(r["admin1"], r["admin1_code"], r["events"]) for r in ranked[:3]]
+    [other] = [r for r in rows if r["admin1"] == "other"]
+    assert other["admin1_code"] == "other"
+    assert other["events"] == sum(r["events"] for r in ranked[3:])
