@@ -1,4 +1,5 @@
-"""The `conflictdb` command: migrate, seed, serve, create-key, list-keys, revoke-key, import."""
+"""The `conflictdb` command: migrate, seed, serve, create-key, list-keys, revoke-key, import,
+link."""
 
 from __future__ import annotations
 
@@ -245,6 +246,43 @@ def import_(
         bulk=None if rebuild_indexes == "auto" else rebuild_indexes == "yes",
     )
     raise typer.Exit(code)
+
+
+@cli.command("link")
+def link(
+    date_from: Annotated[
+        str | None, typer.Option(help="Only events ending on or after this day (YYYY-MM-DD).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option(help="Only events starting on or before this day.")
+    ] = None,
+    dataset: Annotated[
+        list[str] | None, typer.Option(help="Only these datasets (repeat; two or more).")
+    ] = None,
+    spatial_km: Annotated[float, typer.Option(help="Spatial window, km.")] = 10.0,
+    days: Annotated[int, typer.Option(help="Temporal window, days beyond precision.")] = 1,
+    min_score: Annotated[float, typer.Option(help="Lowest score proposed (0..1).")] = 0.5,
+    database_url: DbOption = None,
+) -> None:
+    """Propose links between events of different datasets (MELTT; docs/aggregation.md)."""
+    from pydantic import ValidationError
+
+    from app.links.commands import describe, run_link
+    from app.links.schemas import ProposeParams
+
+    try:
+        params = ProposeParams(
+            date_from=date_from,  # type: ignore[arg-type]
+            date_to=date_to,  # type: ignore[arg-type]
+            datasets=dataset or [],
+            spatial_km=spatial_km,
+            days=days,
+            min_score=min_score,
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"]) from exc
+    result = asyncio.run(run_link(_settings(database_url).database_url, params))
+    typer.echo(describe(result))
 
 
 def main() -> None:

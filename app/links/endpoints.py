@@ -50,7 +50,11 @@ async def propose_links(
     return await service.propose(session, params)
 
 
-@router.get("/{link_id}", summary="Get a link, its score's parts and its review history")
+@router.get(
+    "/{link_id}",
+    summary="Get a link, its score's parts and its review history",
+    responses=problems(404, 422),
+)
 async def get_link(
     link_id: PathId, response: Response, session: SessionDep, _key: ReadKey
 ) -> LinkRead:

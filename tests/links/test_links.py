@@ -6,6 +6,9 @@ that state (the first only reads, the second reviews links, the last only sends 
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -266,3 +269,26 @@ async def test_a_run_needs_a_write_key(linked: Linked) -> None:
     assert_problem(r, 401, "missing_api_key")
     r = await api.client.post("/v1/links/propose", json={}, headers=api.read_auth)
     assert r.status_code == 403
+
+
+async def test_the_cli_runs_the_matcher(linked: Linked) -> None:
+    """`conflictdb link`: the same run from the command line; the two rejected pairs stay out."""
+    api = linked[0]
+    before = await all_links(api)
+    cmd = [sys.executable, "-m", "app", "link", "--database-url", api.database_url]
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [*cmd, "--dataset", "acled", "--dataset", "ucdp"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    counts = dict(part.split("=") for part in done.stdout.split(" (")[0].split())
+    assert counts["rejected_skipped"] == "2"
+    after = await all_links(api)
+    assert len(after) == len(before) + int(counts["proposed"])
+    rejected = {(link["key_a"], link["key_b"]) for link in before if link["status"] == "rejected"}
+    assert len(rejected) == 2
+    assert [link for link in after if (link["key_a"], link["key_b"]) in rejected] == [
+        link for link in before if (link["key_a"], link["key_b"]) in rejected
+    ]
