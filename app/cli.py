@@ -272,8 +272,8 @@ def link(
 
     try:
         params = ProposeParams(
-            date_from=date_from,  # type: ignore[arg-type]
-            date_to=date_to,  # type: ignore[arg-type]
+            date_from=date_from,
+            date_to=date_to,
             datasets=dataset or [],
             spatial_km=spatial_km,
             days=days,

@@ -272,7 +272,7 @@ async def test_a_run_needs_a_write_key(linked: Linked) -> None:
 
 
 async def test_the_cli_runs_the_matcher(linked: Linked) -> None:
-    """`conflictdb link`: the same run from the command line; the two rejected pairs stay out."""
+    """`conflictdb link`: the same run from the command line; rejected pairs stay out."""
     api = linked[0]
     before = await all_links(api)
     cmd = [sys.executable, "-m", "app", "link", "--database-url", api.database_url]
@@ -284,11 +284,10 @@ async def test_the_cli_runs_the_matcher(linked: Linked) -> None:
     )
     assert done.returncode == 0, done.stderr
     counts = dict(part.split("=") for part in done.stdout.split(" (")[0].split())
-    assert counts["rejected_skipped"] == "2"
     after = await all_links(api)
     assert len(after) == len(before) + int(counts["proposed"])
     rejected = {(link["key_a"], link["key_b"]) for link in before if link["status"] == "rejected"}
-    assert len(rejected) == 2
+    assert counts["rejected_skipped"] == str(len(rejected))
     assert [link for link in after if (link["key_a"], link["key_b"]) in rejected] == [
         link for link in before if (link["key_a"], link["key_b"]) in rejected
     ]
