@@ -53,8 +53,9 @@ def aggregate_statement(
     actor_roles: Sequence[str] = (),
     kind: str = "event",
     source_order: Sequence[int] = (),
-) -> tuple[Select[Any], list[str]]:
-    """SELECT bucket?, dims..., events, fatality sums and their basis; and the dimension labels.
+) -> tuple[Select[Any], list[str], Select[Any] | None]:
+    """SELECT bucket?, dims..., events, fatality sums and their basis; the dimension labels;
+    and the statement of each group's distinct sources, when it is one of its own.
 
     `kind` is the basis (event, source, incident: app/aggregates/basis.py, which adds the
     measures); the dimensions and their joins are built here.
@@ -135,8 +136,8 @@ def aggregate_statement(
         stmt = stmt.outerjoin(ce, ce.c.event_id == Event.id).outerjoin(
             Campaign, Campaign.id == ce.c.campaign_id
         )
-    out, extra = basis.finish(stmt, columns, keys, fig, kind)
-    return out, labels + extra
+    out, extra, sources = basis.finish(stmt, columns, keys, fig, kind)
+    return out, labels + extra, sources
 
 
 # Dimensions read from the event's place (the statement joins places for them).

@@ -98,6 +98,18 @@ def _top(rows: list[dict[str, Any]], labels: list[str], top: int) -> list[dict[s
     return out + list(other.values())
 
 
+def _add_sources(rows: list[dict[str, Any]], counted: list[dict[str, Any]]) -> None:
+    """Each row's `sources` from the rows of the distinct-sources statement (same group keys)."""
+    if not counted:
+        for row in rows:
+            row["sources"] = 0
+        return
+    keys = [k for k in counted[0] if k != "sources"]
+    found = {tuple(c[k] for k in keys): c["sources"] for c in counted}
+    for row in rows:
+        row["sources"] = found.get(tuple(row[k] for k in keys), 0)
+
+
 def _measures(row: dict[str, Any]) -> list[str]:
     return [m for m in (*MEASURES, *basis.INCIDENT_COUNTS) if m in row]
 
@@ -152,8 +164,9 @@ def _sort_key(labels: list[str]) -> Any:
 
 def statement(
     q: AggregateQuery, ctx: QueryContext, source_order: list[int] | None = None
-) -> tuple[Select[Any], list[str]]:
-    """The GROUP BY statement for a query, and the labels of its dimension columns."""
+) -> tuple[Select[Any], list[str], Select[Any] | None]:
+    """The GROUP BY statement for a query, the labels of its dimension columns, and the
+    statement of each group's distinct sources where it is a statement of its own."""
     # Grouping by a place column joins places: filters on the place then go on that join.
     where = conditions(q, ctx, places_joined=bool(set(q.group_by) & repository.PLACE_DIMS))
     return repository.aggregate_statement(
@@ -184,10 +197,12 @@ async def aggregate(
     session: AsyncSession, q: AggregateQuery, ctx: QueryContext
 ) -> list[dict[str, Any]]:
     source_order = await resolve_sources(session, q.source_order)
-    stmt, labels = statement(q, ctx, source_order)
+    stmt, labels, sources_stmt = statement(q, ctx, source_order)
     rows = await repository.run(session, stmt, MAX_ROWS + 1)
     if len(rows) > MAX_ROWS:
         raise _too_many()
+    if sources_stmt is not None:
+        _add_sources(rows, await repository.run(session, sources_stmt, MAX_ROWS + 1))
     for row in rows:
         for m in _measures(row):
             if row[m] is not None:

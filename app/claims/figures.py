@@ -77,8 +77,9 @@ def source_rank(source_id: ColumnElement[Any], source_order: Sequence[int]) -> C
 
 
 def ranked_accounts(source_order: Sequence[int] = ()) -> Subquery:
-    """Every account with its rank among the event's accounts (`rn` 1 is the event's figure)
-    and the number of accounts the event has (`accounts`)."""
+    """Every account with its rank among the event's accounts (`rn` 1 is the event's figure),
+    the number of accounts the event has (`accounts`) and of claims giving them
+    (`event_claims`)."""
     a = accounts()
     order = [
         source_rank(a.c.source_id, source_order),
@@ -86,11 +87,28 @@ def ranked_accounts(source_order: Sequence[int] = ()) -> Subquery:
         func.coalesce(a.c.low, _UNKNOWN),
         func.coalesce(a.c.source_id, 0),
     ]
+    event = a.c.event_id
     return select(
         a,
-        func.row_number().over(partition_by=a.c.event_id, order_by=order).label("rn"),
-        func.count().over(partition_by=a.c.event_id).label("accounts"),
+        func.row_number().over(partition_by=event, order_by=order).label("rn"),
+        func.count().over(partition_by=event).label("accounts"),
+        func.sum(a.c.claims).over(partition_by=event).label("event_claims"),
     ).subquery("ranked_accounts")
+
+
+def event_accounts() -> Subquery:
+    """Per event whose claims give figures: how many accounts (`accounts`) and claims
+    (`event_claims`). No window: PostgreSQL can join it inside a parallel scan."""
+    a = accounts()
+    return (
+        select(
+            a.c.event_id,
+            func.count().label("accounts"),
+            func.sum(a.c.claims).label("event_claims"),
+        )
+        .group_by(a.c.event_id)
+        .subquery("event_accounts")
+    )
 
 
 def chosen_accounts(source_order: Sequence[int] = ()) -> Subquery:
@@ -133,6 +151,7 @@ __all__ = [
     "Policy",
     "accounts",
     "chosen_accounts",
+    "event_accounts",
     "ranked_accounts",
     "refresh_event_figures",
     "source_rank",

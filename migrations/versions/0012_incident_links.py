@@ -4,6 +4,10 @@
 an analyst's decision survives a re-import; `event_link_changes` records each status change;
 `incident_members` lists the events of each incident of two or more events (confirmed links).
 
+It also brings each event's stored figure on the rule of app/claims/figures.py where the event's
+claims give killed figures: the conservative account (lowest best) of one source, never a sum
+of two sources' accounts. Writes keep it so from now on; /v1/aggregates reads the stored figure.
+
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-02 17:30:00
@@ -23,7 +27,52 @@ depends_on: str | Sequence[str] | None = None
 _JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
+def _refresh_event_figures() -> None:
+    """Each event's figure := its conservative account (the rule of app/claims/figures.py)."""
+    conn = op.get_bind()
+    rows = conn.execute(
+        sa.text(
+            "SELECT cf.event_id, c.source_id, cf.count_low, cf.count_best, cf.count_high "
+            "FROM casualty_figures cf LEFT JOIN claims c ON c.id = cf.claim_id "
+            "WHERE cf.outcome = 'killed'"
+        )
+    ).all()
+    accounts: dict[tuple[int, int], list[int | None]] = {}
+    for event_id, source_id, low, best, high in rows:
+        acc = accounts.setdefault((event_id, source_id or 0), [None, None, 0, 0])
+        lo, be = (low if low is not None else best), (best if best is not None else low)
+        if lo is not None:
+            acc[0] = (acc[0] or 0) + lo
+        if be is not None:
+            acc[1] = (acc[1] or 0) + be
+        if high is None:
+            acc[3] = 1  # open
+        else:
+            acc[2] = (acc[2] or 0) + high
+    big = 2**31
+    chosen: dict[int, tuple[int, tuple[int | None, int | None, int | None]]] = {}
+    for (event_id, source_id), (low, best, high, open_) in accounts.items():
+        figure = (low, best, None if open_ else high)
+        key = (
+            best if best is not None else low if low is not None else big,
+            low if low is not None else big,
+            source_id,
+        )
+        current = chosen.get(event_id)
+        if current is None or key < current[0]:  # type: ignore[operator]
+            chosen[event_id] = (key, figure)  # type: ignore[assignment]
+    for event_id, (_, (low, best, high)) in chosen.items():
+        conn.execute(
+            sa.text(
+                "UPDATE events SET fatalities_low = :low, fatalities_best = :best, "
+                "fatalities_high = :high WHERE id = :id"
+            ),
+            {"low": low, "best": best, "high": high, "id": event_id},
+        )
+
+
 def upgrade() -> None:
+    _refresh_event_figures()
     op.create_table(
         "event_links",
         sa.Column("id", sa.Integer(), nullable=False),
