@@ -228,8 +228,12 @@ async def test_acled_api_serves_acled_coded_rows_unless_asked(loaded: Api) -> No
     body = response.json()
     assert body["count"] == len(acled)
     assert {r["event_id_cnty"] for r in body["data"]} == {r["event_id_cnty"] for r in acled}
-    everything = await loaded.get("/acled/acled/read", params={**params, "all_datasets": "true"})
-    assert everything.json()["count"] == len(acled) + len(ucdp)
+    # Every dataset: counted (with_total), not listed.
+    counted = {**params, "limit": 1, "with_total": "true"}
+    everything = await loaded.get("/acled/acled/read", params={**counted, "all_datasets": "true"})
+    assert everything.json()["total_count"] == len(acled) + len(ucdp)
+    default = await loaded.get("/acled/acled/read", params=counted)
+    assert default.json()["total_count"] == len(acled)
     bad = await loaded.get("/acled/acled/read", params={**params, "all_datasets": "maybe"})
     assert bad.status_code == 400
     # ACLED's current path, for OAuth clients (a credential is always needed there).
