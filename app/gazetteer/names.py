@@ -18,6 +18,7 @@ A key is never empty: a variant that would be is skipped.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -76,11 +77,14 @@ def _plain(key: str) -> str:
     return " ".join(_PUNCTUATION.sub(" ", stripped).split())
 
 
-def name_keys(text: str) -> list[str]:
-    """The keys of `text`, exact first (see the module docstring); empty for a blank name."""
+@functools.lru_cache(maxsize=65_536)
+def name_keys(text: str) -> tuple[str, ...]:
+    """The keys of `text`, exact first (see the module docstring); empty for a blank name.
+
+    Cached: an import asks for the same admin names thousands of times."""
     folded = fold_name(text)
     if not folded:
-        return []
+        return ()
     keys = [folded]
     plain = _plain(folded)
     core_words = [w for w in _plain(_PARENTHESES.sub("", folded)).split() if w not in GENERIC_WORDS]
@@ -89,7 +93,7 @@ def name_keys(text: str) -> list[str]:
     for key in (plain, core, bare):
         if key and key not in keys:
             keys.append(key)
-    return keys
+    return tuple(keys)
 
 
 def loose_key(text: str) -> str | None:

@@ -155,21 +155,30 @@ async def keys_matching(
     return list(await session.execute(stmt))
 
 
-def earlier_votes(conn: Connection, country: str, admin1: str) -> list[Any]:
-    """(admin1_code, places) of the places already attached that carry this unknown name."""
-    stmt = (
-        select(Place.admin1_code, func.count())
-        .where(
-            Place.country_code == country,
-            Place.admin1 == admin1,
-            Place.admin1_code.is_not(None),
-            Place.latitude.is_not(None),
-            Place.kind != "country",
-            or_(Place.geo_precision.is_(None), Place.geo_precision <= 2),
+def earlier_votes(
+    conn: Connection, slots: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[tuple[str, int]]]:
+    """{(country, admin1): [(admin1_code, places)]} of the places already attached (by their
+    points) that carry these unknown names."""
+    wanted = set(slots)
+    names = sorted({name for _, name in wanted})
+    out: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for i in range(0, len(names), 500):
+        stmt = (
+            select(Place.country_code, Place.admin1, Place.admin1_code, func.count())
+            .where(
+                Place.admin1.in_(names[i : i + 500]),
+                Place.admin1_code.is_not(None),
+                Place.latitude.is_not(None),
+                Place.kind != "country",
+                or_(Place.geo_precision.is_(None), Place.geo_precision <= 2),
+            )
+            .group_by(Place.country_code, Place.admin1, Place.admin1_code)
         )
-        .group_by(Place.admin1_code)
-    )
-    return list(conn.execute(stmt))
+        for country, name, code, n in conn.execute(stmt):
+            if name is not None and code is not None and (country, name) in wanted:
+                out.setdefault((country, name), []).append((code, int(n)))
+    return out
 
 
 def set_named(conn: Connection, country: str, admin1: str, code: str) -> None:

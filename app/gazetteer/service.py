@@ -146,10 +146,11 @@ def attach_places(conn: Connection, ids: Sequence[int] | None = None) -> int:
             votes[slot][located[r.id]] += 1
     learned = []
     relabel = []
+    # The places attached earlier by their own points vote too.
+    earlier = repository.earlier_votes(conn, votes) if votes else {}
     for (country, name), counter in votes.items():
-        # The places attached earlier by their own points vote too.
-        for earlier, n in repository.earlier_votes(conn, country, name):
-            counter[earlier] += n
+        for code_before, n in earlier.get((country, name), []):
+            counter[code_before] += n
         (code, top), total = counter.most_common(1)[0], sum(counter.values())
         key = fold_name(name)
         if code is None or top < max(LEARN_SHARE * total, LEARN_MIN_VOTES):
