@@ -8,8 +8,8 @@ Here, as parameters (`MatchParams`):
 
 - **space**: haversine distance between the places' coordinates, within `spatial_km` plus an
   allowance for each side's coarse location (ACLED geo_precision 2 and 3: a district or a
-  province centroid); without coordinates on either side, the same admin1 (folded) counts as a
-  match at the window's edge;
+  province centroid); without coordinates on either side, the same admin-1 unit (the
+  gazetteer's ISO 3166-2 code, else the folded name) counts as a match at the window's edge;
 - **time**: each side's date span, widened by its precision (a week-precise date is within
   three days of the true one, a month within fifteen; a range is its span), must come within
   `days` of the other's;
@@ -158,8 +158,7 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def admin_key(name: str | None) -> str | None:
-    """admin1 folded, without the unit's kind ("Hamah Governorate" and "Hama" differ still:
-    the gazetteer reconciles spellings; this only drops the suffix)."""
+    """The unit's code (the gazetteer's, e.g. "SY-HM") or its name folded without its kind."""
     if not name:
         return None
     words = [w for w in fold_name(name).split() if w not in {"governorate", "province"}]

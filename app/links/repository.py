@@ -44,11 +44,12 @@ async def candidates(
             Event.date_precision,
             SubEventType.event_type_code,
             Event.sub_event_type_code,
-            Event.extras,
+            Event.type_of_violence,
             Place.latitude,
             Place.longitude,
             Event.geo_precision,
             Place.admin1,
+            Place.admin1_code,
             Event.fatalities_best,
         )
         .join(SubEventType, SubEventType.code == Event.sub_event_type_code)
@@ -75,8 +76,7 @@ async def candidates(
             names.setdefault(event_id, []).append(name)
     out = []
     for r in rows:
-        extras = r.extras if isinstance(r.extras, dict) else {}
-        tov = extras.get("type_of_violence") if r.dataset == "ucdp" else None
+        tov = r.type_of_violence
         out.append(
             Candidate(
                 id=r.id,
@@ -91,7 +91,8 @@ async def candidates(
                 latitude=r.latitude,
                 longitude=r.longitude,
                 geo_precision=r.geo_precision,
-                admin1=r.admin1,
+                # The gazetteer's ISO 3166-2 code where it knows the unit, else the name.
+                admin1=r.admin1_code or r.admin1,
                 actors=tuple(sorted(names.get(r.id, []))),
                 fatalities_best=r.fatalities_best,
             )
