@@ -45,7 +45,9 @@ function sumByBucket(rows) {
   const sums = new Map();
   for (const row of rows) {
     const acc = sums.get(row.bucket) || { bucket: row.bucket, events: 0, fatalities_low: 0, fatalities_best: 0, fatalities_high: 0 };
-    for (const k of ["events", "fatalities_low", "fatalities_best", "fatalities_high"]) acc[k] += row[k];
+    // An open high (null: some figure says "at least") draws the band up to the best only.
+    for (const k of ["events", "fatalities_low", "fatalities_best"]) acc[k] += row[k];
+    acc.fatalities_high += row.fatalities_high ?? row.fatalities_best;
     sums.set(row.bucket, acc);
   }
   return [...sums.values()];
