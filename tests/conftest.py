@@ -19,7 +19,8 @@ from app.auth.service import mint_key
 from app.core.config import Settings, sync_database_url
 from app.core.db import make_engine, make_sessionmaker, make_sync_engine
 from app.core.migrations import upgrade
-from app.gazetteer.service import LEARNED, load_gazetteer
+from app.gazetteer.repository import SHIPPED
+from app.gazetteer.service import load_gazetteer
 from app.main import create_app
 from app.models import Base
 from app.taxonomy.service import load_taxonomy
@@ -110,10 +111,11 @@ def database_url(
 
 
 def truncate_all(url: str) -> None:
-    """Empty every data table, keeping the reference vocabularies (not names learned from data)."""
+    """Empty every data table, keeping the reference vocabularies (the gazetteer's shipped
+    spellings, not those learned or added)."""
     engine = make_sync_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM admin_unit_names WHERE source = :s"), {"s": LEARNED})
+        conn.execute(text("DELETE FROM admin_unit_names WHERE source <> :s"), {"s": SHIPPED})
     tables = [t for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
     extra = ["event_tombstones", "event_changes", "import_jobs"]
     if engine.dialect.name == "postgresql":

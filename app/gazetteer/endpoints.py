@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
-from app.auth.dependencies import ReadKey
-from app.core.deps import SessionDep
+from app.auth.dependencies import ReadKey, WriteKey
+from app.core.deps import SessionDep, WriteSessionDep
 from app.core.rest import problems
 from app.gazetteer import service
-from app.gazetteer.schemas import AdminUnitRead, ResolvedUnits, ResolveQuery
+from app.gazetteer.schemas import (
+    AdminUnitNameCreate,
+    AdminUnitRead,
+    ResolvedUnits,
+    ResolveQuery,
+)
 
 router = APIRouter(prefix="/admin-units", tags=["gazetteer"])
 Code = Annotated[str, Path(min_length=2, max_length=16, pattern=r"^[A-Za-z0-9~-]+$")]
@@ -32,3 +37,25 @@ async def resolve_units(
 @router.get("/{code}", summary="An admin-1 unit and its spellings", responses=problems(404, 422))
 async def get_unit(code: Code, session: SessionDep, _key: ReadKey) -> AdminUnitRead:
     return await service.get_unit(session, code)
+
+
+@router.post(
+    "/{code}/names",
+    status_code=201,
+    summary="Add a spelling that names an admin-1 unit",
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def add_name(
+    code: Code,
+    data: AdminUnitNameCreate,
+    response: Response,
+    session: WriteSessionDep,
+    _key: WriteKey,
+) -> AdminUnitRead:
+    """The spelling's keys (docs/gazetteer.md) name the unit within its country from now on
+    (source `api`); places that carry exactly this spelling move to the unit. A key that
+    already names another unit of the country is a 409 `duplicate`; one that names this unit
+    already is left as it is."""
+    unit = await service.add_name(session, code, data.name)
+    response.headers["Location"] = f"/v1/admin-units/{unit.code}"
+    return unit

@@ -32,3 +32,9 @@ class ResolveQuery(StrictModel):
 class ResolvedUnits(BaseModel):
     name: str
     units: list[AdminUnitRead] = Field(description="One unit per country the name names.")
+
+
+class AdminUnitNameCreate(StrictModel):
+    """A spelling that names the unit (a source's, an analyst's), added to the gazetteer."""
+
+    name: NameStr = Field(description='e.g. "Damascus countryside" for SY-RD.')

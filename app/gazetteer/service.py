@@ -28,7 +28,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.names import fold_name
 from app.gazetteer import data, repository
 from app.gazetteer.names import loose_key, name_keys
@@ -253,3 +253,43 @@ async def resolve(session: AsyncSession, name: str, country: str | None) -> Reso
         raise NotFound("admin unit named", name)
     codes = sorted({code for _, code in best.values()})
     return ResolvedUnits(name=name, units=await _reads(session, codes))
+
+
+ADDED = "api"
+
+
+async def add_name(session: AsyncSession, code: str, name: str) -> AdminUnitRead:
+    """Add `name` to the unit `code` (see the endpoint); returns the unit as it now reads."""
+    code = code.upper()
+    units = await repository.find_units(session, [code])
+    if not units:
+        raise NotFound("admin unit", code)
+    country = units[0].country_code
+    keys = [k for k in name_keys(name) if len(k) <= 765]
+    taken = {
+        key: unit_code
+        for _, key, unit_code in await repository.keys_matching(session, keys, country)
+    }
+    others = sorted({c for c in taken.values() if c != code})
+    if taken.get(keys[0] if keys else "") not in (None, code):
+        raise Conflict(f"{name!r} already names {others[0]} in {country}", code="duplicate")
+    new = [
+        {
+            "country_code": country,
+            "name_key": key,
+            "unit_code": code,
+            "name": name,
+            "source": ADDED,
+            "rank": 500,
+        }
+        for key in keys
+        if key not in taken
+    ]
+
+    def write(sync: Session) -> None:
+        conn = sync.connection()
+        repository.learn(conn, new)
+        repository.set_named(conn, country, name, code)
+
+    await session.run_sync(write)
+    return await get_unit(session, code)

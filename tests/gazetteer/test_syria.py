@@ -251,3 +251,26 @@ async def test_top_governorates_and_the_rest(loaded: Api) -> None:
     [other] = [r for r in rows if r["admin1"] == "other"]
     assert other["admin1_code"] == "other"
     assert other["events"] == sum(r["events"] for r in ranked[3:])
+
+
+async def test_a_spelling_added_by_an_analyst(loaded: Api) -> None:
+    # SOHR writes "Damascus countryside"; neither file nor Natural Earth does.
+    ucdp = Counter(r["adm_1"] for r in ucdp_syria())
+    acled = Counter(r["admin1"] for r in acled_syria())
+    expected = ucdp["Rif Dimashq Governorate"] + acled["Rural Damascus"]
+    assert await total(loaded, admin1="Damascus countryside") == 0
+    body = {"name": "Damascus countryside"}
+    assert (await loaded.client.post("/v1/admin-units/SY-RD/names", json=body)).status_code == 401
+    added = await loaded.post("/v1/admin-units/SY-RD/names", json=body)
+    assert added.status_code == 201, added.text
+    assert {"name": "Damascus countryside", "source": "api"} in added.json()["names"]
+    assert await total(loaded, admin1="Damascus countryside") == expected
+    assert await total(loaded, admin1="damascus  COUNTRYSIDE") == expected
+    again = await loaded.post("/v1/admin-units/SY-RD/names", json=body)
+    assert again.status_code == 201  # already its name: nothing changes
+    # A spelling of another unit is refused, and changes nothing.
+    taken = await loaded.post("/v1/admin-units/SY-RD/names", json={"name": "Damascus"})
+    assert taken.status_code == 409 and taken.json()["code"] == "duplicate"
+    assert await total(loaded, admin1="Damascus") == ucdp["Damascus Governorate"]
+    missing = await loaded.post("/v1/admin-units/SY-ZZ/names", json=body)
+    assert missing.status_code == 404
