@@ -14,6 +14,7 @@ from app.core.rest import Page, PathId, cursor_after_id, keyset_page, problems, 
 from app.links import service
 from app.links.schemas import (
     IncidentQuery,
+    LinkCreate,
     LinkPatch,
     LinkQuery,
     LinkRead,
@@ -37,6 +38,22 @@ async def list_links(
     rows, total = await service.list_links(session, query, after_id)
     items = [LinkRead.model_validate(r) for r in rows]
     return keyset_page(request, response, items, query.limit, total)
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Link two events by hand (confirmed unless `status` says otherwise)",
+    responses=problems(401, 403, 409, 422),
+)
+async def create_link(
+    data: LinkCreate, response: Response, session: WriteSessionDep, key: WriteKey
+) -> LinkRead:
+    link = await service.create_link(session, data, api_key_id=key.id)
+    body = await service.represent(session, link.id)
+    response.headers["Location"] = f"/v1/links/{link.id}"
+    response.headers["ETag"] = etag_of(body)
+    return LinkRead.model_validate(body)
 
 
 @router.post(

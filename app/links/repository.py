@@ -283,6 +283,18 @@ async def links_touching(session: AsyncSession, event_ids: Sequence[int]) -> lis
     return list((await session.execute(stmt)).scalars())
 
 
+async def natural_key(session: AsyncSession, event_id: int) -> str | None:
+    found = (
+        await session.execute(select(Event.dataset, Event.external_id).where(Event.id == event_id))
+    ).first()
+    return None if found is None else f"{found[0]}/{found[1]}"
+
+
+async def link_by_keys(session: AsyncSession, key_a: str, key_b: str) -> EventLink | None:
+    stmt = select(EventLink).where(EventLink.key_a == key_a, EventLink.key_b == key_b)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def event_exists(session: AsyncSession, event_id: int) -> bool:
     return (await session.execute(select(Event.id).where(Event.id == event_id))).first() is not None
 

@@ -91,6 +91,21 @@ class LinkPatch(StrictModel):
     note: LongText | None = None
 
 
+class LinkCreate(StrictModel):
+    """An analyst's own link between two events (any datasets), confirmed unless said otherwise."""
+
+    event_a_id: DbId
+    event_b_id: DbId
+    status: LinkStatus = "confirmed"
+    note: LongText | None = None
+
+    @model_validator(mode="after")
+    def _two(self) -> Self:
+        if self.event_a_id == self.event_b_id:
+            raise ValueError("a link joins two different events")
+        return self
+
+
 class IncidentQuery(PageQuery):
     event_id: list[DbId] = Field(default_factory=list, max_length=100)
     dataset: list[Dataset] = Field(default_factory=list, max_length=20)

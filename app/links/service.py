@@ -6,6 +6,7 @@
   proposed again (the pair is kept by the events' natural keys, so this holds across
   re-imports), nor is an event given a second match in a dataset where a confirmed link
   already matches it.
+- An analyst may also link two events by hand (`create_link`, method `manual`, any datasets).
 - A review (`review`) moves a link: proposed -> confirmed | rejected, confirmed -> rejected,
   rejected -> confirmed. Nothing goes back to `proposed` (409 `invalid_transition`), and a
   link cannot be set to the status it has (409). Each change is recorded with its key and
@@ -24,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.core.etag import IfMatch, etag_of
 from app.core.preconditions import require_current
 from app.links import repository
@@ -33,6 +34,7 @@ from app.links.repository import LinkFilter
 from app.links.schemas import (
     IncidentQuery,
     LinkChangeRead,
+    LinkCreate,
     LinkPatch,
     LinkQuery,
     LinkRead,
@@ -100,6 +102,57 @@ async def propose(session: AsyncSession, params: ProposeParams) -> ProposeResult
         rejected_skipped=len(rejected),
         params=p.as_dict(),
     )
+
+
+async def create_link(
+    session: AsyncSession, data: LinkCreate, *, api_key_id: int | None
+) -> EventLink:
+    """An analyst links two events by hand (method `manual`, score 1); 409 if the pair exists."""
+    a, b = sorted((data.event_a_id, data.event_b_id))
+    keys = []
+    for field, event_id in (("event_a_id", data.event_a_id), ("event_b_id", data.event_b_id)):
+        key = await repository.natural_key(session, event_id)
+        if key is None:
+            raise Invalid(["body", field], f"event {event_id} does not exist")
+        keys.append((event_id, key))
+    key_a, key_b = (k for _, k in sorted(keys))
+    found = await repository.link_by_keys(session, key_a, key_b)
+    if found is not None:
+        raise Conflict(
+            f"events {a} and {b} are already linked (link {found.id}, {found.status}); "
+            "review that link instead",
+            code="duplicate",
+        )
+    now = utcnow()
+    link = EventLink(
+        event_a_id=a,
+        event_b_id=b,
+        key_a=key_a,
+        key_b=key_b,
+        status=data.status,
+        score=1.0,
+        components={"manual": True},
+        method="manual",
+        note=data.note,
+        reviewed_at=now,
+        version=1,
+    )
+    session.add(link)
+    await session.flush()
+    await repository.add_change(
+        session,
+        EventLinkChange(
+            link_id=link.id,
+            status_from="new",
+            status_to=data.status,
+            note=data.note,
+            api_key_id=api_key_id,
+            changed_at=now,
+        ),
+    )
+    if data.status == "confirmed":
+        await rebuild_incidents(session, [a, b])
+    return link
 
 
 async def list_links(

@@ -183,3 +183,41 @@ async def test_two_accounts_of_one_event_are_never_added(seeded: Api) -> None:
     _, (row,) = await rows(api, basis="incident")
     assert row["incidents"] == row["events"] == len(events)
     assert row["fatalities_best"] == 44 and row["linked_set_aside"] == 0
+
+
+async def test_an_analyst_link_counts_the_two_accounts_once(seeded: Api) -> None:
+    """State TV's Hama toll and the Observatory's are, in context, the same offensive's dead:
+    linked by hand, basis=incident counts them once (the lower figure: conservative)."""
+    api = seeded
+    events = {e["external_id"]: e for e in await listed(api)}
+    hama, sohr = events["SYR-20151008-04"], events["SYR-20151008-08"]
+    _, (before,) = await rows(api, basis="incident")
+    r = await api.post(
+        "/v1/links",
+        json={"event_a_id": sohr["id"], "event_b_id": hama["id"], "note": "same offensive"},
+    )
+    assert r.status_code == 201, r.text
+    link = r.json()
+    assert (link["status"], link["method"], link["event_a_id"]) == (
+        "confirmed",
+        "manual",
+        min(hama["id"], sohr["id"]),
+    )
+    assert r.headers["location"] == f"/v1/links/{link['id']}"
+    again = await api.post("/v1/links", json={"event_a_id": hama["id"], "event_b_id": sohr["id"]})
+    assert_problem(again, 409, "duplicate")
+
+    basis, (row,) = await rows(api, basis="incident")
+    assert basis["basis"] == "incident"
+    assert row["events"] == before["events"] and row["incidents"] == before["incidents"] - 1
+    kept = min((hama, sohr), key=lambda e: (e["fatalities_best"], e["id"]))
+    set_aside = sohr if kept is hama else hama
+    assert row["fatalities_best"] == before["fatalities_best"] - set_aside["fatalities_best"]
+    assert row["linked_set_aside"] == 1
+    # The day's events still add both under basis=event: the basis says which rule was used.
+    _, (by_event,) = await rows(api)
+    assert by_event["fatalities_best"] == before["fatalities_best"]
+    incident = (await api.get(f"/v1/incidents/{hama['id']}")).json()
+    sources = {c["source"] for e in incident["events"] for c in e["claims"]}
+    assert {STATE_TV, SOHR} <= sources
+    assert incident["figure"]["event_id"] == kept["id"]

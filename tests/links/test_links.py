@@ -247,6 +247,15 @@ async def test_review_confirms_groups_and_rejections_stick(linked: Linked) -> No
         ("patch", "/v1/links/1", {"status": "maybe"}, 422, "validation_error"),
         ("patch", "/v1/links/2147483000", {"status": "rejected"}, 404, "not_found"),
         ("get", "/v1/incidents/2147483000", None, 404, "not_found"),
+        ("post", "/v1/links", {"event_a_id": 1, "event_b_id": 1}, 422, "validation_error"),
+        ("post", "/v1/links", {"event_a_id": 1, "event_b_id": 2147483000}, 422, "validation_error"),
+        (
+            "post",
+            "/v1/links",
+            {"event_a_id": 1, "event_b_id": 2, "status": "maybe"},
+            422,
+            "validation_error",
+        ),
         ("get", "/v1/incidents?cursor=nonsense", None, 400, "invalid_cursor"),
     ],
 )
