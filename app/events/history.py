@@ -137,7 +137,11 @@ async def record_change(
 async def record_deletion(
     session: AsyncSession, event: Event, api_key_id: int | None, reason: str | None = None
 ) -> EventTombstone:
-    """The tombstone a syncing client reads, and a last revision with the deleted content."""
+    """The tombstone a syncing client reads, and a last revision with the deleted content;
+    the event leaves its incident (app/links)."""
+    from app.links.service import forget_event  # app.links reads events; imported late
+
+    await forget_event(session, event.id)
     full = await repository.get_event_full(session, event.id)
     snapshot = event_dict(full) if full is not None else None
     seq = await change_seq(session)

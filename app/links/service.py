@@ -224,8 +224,17 @@ async def review(
         await rebuild_incidents(session, ends)
 
 
-async def rebuild_incidents(session: AsyncSession, event_ids: list[int]) -> None:
-    """Recompute the incidents around these events from the confirmed links."""
+async def forget_event(session: AsyncSession, event_id: int) -> None:
+    """An event is being deleted: its incident is rebuilt without it (its links stay, by
+    natural key, with its id cleared by the foreign key)."""
+    await rebuild_incidents(session, [event_id], without=event_id)
+
+
+async def rebuild_incidents(
+    session: AsyncSession, event_ids: list[int], without: int | None = None
+) -> None:
+    """Recompute the incidents around these events from the confirmed links (leaving out the
+    event `without`, which is being deleted)."""
     old = await repository.incident_of(session, event_ids)
     nodes = set(event_ids) | set(await repository.members_of(session, set(old.values())))
     edges: set[tuple[int, int]] = set()
@@ -234,6 +243,8 @@ async def rebuild_incidents(session: AsyncSession, event_ids: list[int]) -> None
         found = await repository.confirmed_edges(session, frontier)
         frontier = set()
         for a, b in found:
+            if without in (a, b):
+                continue
             edges.add((a, b))
             for n in (a, b):
                 if n not in nodes:
@@ -254,7 +265,7 @@ async def rebuild_incidents(session: AsyncSession, event_ids: list[int]) -> None
     groups: dict[int, list[int]] = defaultdict(list)
     for n in nodes:
         groups[root(n)].append(n)
-    rows = [(n, min(g)) for g in groups.values() if len(g) > 1 for n in g]
+    rows = [(n, min(g)) for g in groups.values() if len(g) > 1 for n in g if n != without]
     await repository.replace_members(session, nodes, rows)
 
 
@@ -407,4 +418,4 @@ def incident_etag(body: dict[str, Any]) -> str:
     return etag_of(body)
 
 
-__all__ = ["TRANSITIONS", "propose", "rebuild_incidents", "review"]
+__all__ = ["TRANSITIONS", "forget_event", "propose", "rebuild_incidents", "review"]

@@ -221,3 +221,12 @@ async def test_an_analyst_link_counts_the_two_accounts_once(seeded: Api) -> None
     sources = {c["source"] for e in incident["events"] for c in e["claims"]}
     assert {STATE_TV, SOHR} <= sources
     assert incident["figure"]["event_id"] == kept["id"]
+    # Deleting one of the two events dissolves the incident; the link stays (by natural key).
+    r = await api.delete(f"/v1/events/{hama['id']}")
+    assert r.status_code == 204, r.text
+    assert (await api.get("/v1/incidents")).json()["items"] == []
+    _, (row,) = await rows(api, basis="incident")
+    assert row["incidents"] == row["events"] == before["events"] - 1
+    kept_link = (await api.get(f"/v1/links/{link['id']}")).json()
+    assert kept_link["status"] == "confirmed"
+    assert hama["id"] not in (kept_link["event_a_id"], kept_link["event_b_id"])
