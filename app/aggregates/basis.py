@@ -54,8 +54,11 @@ class EventFigure:
     ~0.85 to ~1.7 s). With a source order, or for incidents, the chosen account is joined.
     """
 
-    def __init__(self, kind: str, source_order: Sequence[int]) -> None:
+    def __init__(self, kind: str, source_order: Sequence[int], with_accounts: bool = True) -> None:
         self.kind = kind
+        # False when no claim gives a killed figure anywhere (a database of imported datasets):
+        # the default basis then joins nothing at all.
+        self.with_accounts = with_accounts or kind != "event" or bool(source_order)
         self.chosen = chosen_accounts(source_order)
         acc: Any
         if kind == "source":
@@ -80,6 +83,8 @@ class EventFigure:
         )
 
     def join(self, stmt: Select[Any]) -> Select[Any]:
+        if not self.with_accounts:
+            return stmt
         return stmt.outerjoin(self.acc, self.acc.c.event_id == Event.id)
 
 
@@ -127,6 +132,19 @@ def finish(
 ) -> tuple[Select[Any], list[str], Select[Any] | None]:
     """The statement with its measures and grouping; any dimension the basis adds; and for
     basis=event, the statement of each group's distinct sources (see `sources_statement`)."""
+    if not fig.with_accounts:
+        # No claim gives a figure: every figure is the one recorded on its event.
+        has = _flags(fig.low, fig.best, fig.high)[0]
+        plain = [
+            func.count().label("events"),
+            *_sums(fig.low, fig.best, fig.high),
+            func.coalesce(func.sum(has), 0).label("recorded"),
+            literal(0).label("claims"),
+            literal(0).label("accounts_set_aside"),
+            literal(0).label("sources"),
+        ]
+        out = stmt.with_only_columns(*columns, *plain)
+        return (out.group_by(*keys) if keys else out), [], None
     acc = fig.acc
     no_claims = acc.c.event_id.is_(None)
     recorded = case((and_(no_claims, _flags(fig.low, fig.best, fig.high)[0] == 1), 1), else_=0)

@@ -20,6 +20,7 @@ from app.models import (
     Actor,
     AdminUnit,
     Campaign,
+    CasualtyFigure,
     Claim,
     Event,
     EventActor,
@@ -53,6 +54,7 @@ def aggregate_statement(
     actor_roles: Sequence[str] = (),
     kind: str = "event",
     source_order: Sequence[int] = (),
+    with_accounts: bool = True,
 ) -> tuple[Select[Any], list[str], Select[Any] | None]:
     """SELECT bucket?, dims..., events, fatality sums and their basis; the dimension labels;
     and the statement of each group's distinct sources, when it is one of its own.
@@ -115,7 +117,7 @@ def aggregate_statement(
     keys = list(columns)
     if "place" in dims:
         columns.append(func.max(Place.name).label("place_name"))
-    fig = basis.EventFigure(kind, source_order)
+    fig = basis.EventFigure(kind, source_order, with_accounts)
     stmt = select().select_from(Event).where(*where)
     stmt = fig.join(stmt)
     if dims & {"event_type", "disorder_type"}:
@@ -159,6 +161,12 @@ async def run(session: AsyncSession, stmt: Select[Any], limit: int) -> list[dict
     return out
 
 
+async def any_claimed_figure(session: AsyncSession) -> bool:
+    """Whether any claim gives a killed figure (if none, no event's figure comes from claims)."""
+    stmt = select(CasualtyFigure.id).where(CasualtyFigure.outcome == "killed").limit(1)
+    return (await session.execute(stmt)).first() is not None
+
+
 async def source_id(session: AsyncSession, ref: str) -> int | None:
     """The id of the source with this id (digits) or name (folded), if any."""
     cond = Source.name_key == fold_name(ref)
@@ -168,4 +176,4 @@ async def source_id(session: AsyncSession, ref: str) -> int | None:
     return None if found is None else int(found[0])
 
 
-__all__ = ["aggregate_statement", "bucket_expr", "run", "source_id"]
+__all__ = ["aggregate_statement", "any_claimed_figure", "bucket_expr", "run", "source_id"]

@@ -163,14 +163,24 @@ def _sort_key(labels: list[str]) -> Any:
 
 
 def statement(
-    q: AggregateQuery, ctx: QueryContext, source_order: list[int] | None = None
+    q: AggregateQuery,
+    ctx: QueryContext,
+    source_order: list[int] | None = None,
+    with_accounts: bool = True,
 ) -> tuple[Select[Any], list[str], Select[Any] | None]:
     """The GROUP BY statement for a query, the labels of its dimension columns, and the
     statement of each group's distinct sources where it is a statement of its own."""
     # Grouping by a place column joins places: filters on the place then go on that join.
     where = conditions(q, ctx, places_joined=bool(set(q.group_by) & repository.PLACE_DIMS))
     return repository.aggregate_statement(
-        where, q.interval, q.group_by, ctx.dialect, q.actor_role, q.basis, source_order or []
+        where,
+        q.interval,
+        q.group_by,
+        ctx.dialect,
+        q.actor_role,
+        q.basis,
+        source_order or [],
+        with_accounts,
     )
 
 
@@ -197,7 +207,8 @@ async def aggregate(
     session: AsyncSession, q: AggregateQuery, ctx: QueryContext
 ) -> list[dict[str, Any]]:
     source_order = await resolve_sources(session, q.source_order)
-    stmt, labels, sources_stmt = statement(q, ctx, source_order)
+    with_accounts = await repository.any_claimed_figure(session)
+    stmt, labels, sources_stmt = statement(q, ctx, source_order, with_accounts)
     rows = await repository.run(session, stmt, MAX_ROWS + 1)
     if len(rows) > MAX_ROWS:
         raise _too_many()
