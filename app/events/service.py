@@ -157,6 +157,7 @@ async def create_event(
         ) from exc
     await _apply_children(session, event, data)
     await history.record_change(session, event.id, operation, api_key_id)
+    _check_written_figures(event, _given_figures(data.model_dump(exclude_unset=True)))
     return event
 
 
@@ -179,10 +180,47 @@ async def replace_event(
     assert event is not None
     if (data.dataset, data.external_id or event.external_id) != (event.dataset, event.external_id):
         raise Invalid(["external_id"], "the natural key (dataset, external_id) cannot change")
+    before = _figures_of(event)
     await _apply(session, event, data)
     await _apply_children(session, event, data)
     await history.record_change(session, event.id, operation, api_key_id)
+    _check_written_figures(event, _given_figures(data.model_dump(exclude_unset=True)), before)
     return event
+
+
+_FIGURES = ("fatalities_low", "fatalities_best", "fatalities_high")
+
+
+def _given_figures(fields: dict[str, Any]) -> dict[str, Any]:
+    """The figures a body sets to a number (null leaves the figure to the claims)."""
+    return {name: fields[name] for name in _FIGURES if fields.get(name) is not None}
+
+
+def _figures_of(event: Event) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in _FIGURES}
+
+
+def _check_written_figures(
+    event: Event, given: dict[str, Any], before: dict[str, Any] | None = None
+) -> None:
+    """A figure the body sets must be the one the event keeps, or the write is refused.
+
+    Where the event's claims give a killed figure, the event's figure is their conservative
+    account (app/claims/figures.py): a body that sets another would be answered 2xx and not
+    kept. Refusing it (the transaction rolls back) keeps "a 2xx means what you sent is stored".
+    A figure sent back as it was read (`before`: a PUT of a GET whose claims' figures change)
+    is no request to change it: the claims' new account stands.
+    """
+    for name, value in given.items():
+        kept = getattr(event, name)
+        if value != kept and (before is None or value != before[name]):
+            raise Invalid(
+                ["body", name],
+                f"is {value!r} but the event's claims give a killed figure, and the event's "
+                f"figure is their conservative account ({name} = {kept!r}); change the "
+                "claims' casualty figures instead, or leave the event's figures out",
+                "figure_from_claims",
+            )
 
 
 async def _apply(session: AsyncSession, event: Event, data: EventCreate) -> None:
@@ -584,6 +622,7 @@ async def patch_event(
     await _locked(session, event_id, if_match)
     event = await repository.get_event_for_update(session, event_id)
     assert event is not None
+    before = _figures_of(event)
     fields: dict[str, Any] = data.model_dump(exclude_unset=True)
     if "sub_event_type" in fields:
         sub = await _sub_event_type(
@@ -623,7 +662,9 @@ async def patch_event(
         await _sync_actors(event, links, _Resolver(session), {})
     if campaign_ids is not None:
         await _set_campaigns(session, event, campaign_ids, [])
+    figures = _given_figures(fields)
     await history.record_change(session, event.id, "update", api_key_id)
+    _check_written_figures(event, figures, before)
     return event
 
 

@@ -208,7 +208,10 @@ async def test_put_keeps_the_ids_of_records_that_stay(api: Api) -> None:
     assert [c["id"] for c in out["claims"]] == claim_ids
     assert out["claims"][0]["assertion"] == "Russian strikes hit four villages"
     assert [(c["id"], c["best"]) for c in out["casualties"]] == [(figure_ids[0], 14)]
+    # The body's fatalities_best (13) was sent back as read: the claims' new account stands.
+    assert out["fatalities_best"] == 14
     # A claim left out is deleted; an id that is not one of the event's is a 422.
+    body["fatalities_best"] = out["fatalities_best"]  # as read back (13 now would be a 422)
     body["claims"] = body["claims"][1:]
     body["casualties"][0].pop("claim_ref")
     body["casualties"][0]["claim_id"] = claim_ids[1]
@@ -296,3 +299,38 @@ async def test_patch_date_end_null_means_the_start_day(api: Api) -> None:
     )
     assert r.status_code == 200, r.text
     assert r.json()["date_end"] == r.json()["date_start"]
+
+
+@pytest.mark.usefixtures("world")
+async def test_a_figure_the_claims_give_is_not_overwritten_by_a_2xx(api: Api) -> None:
+    """Where claims give a killed figure the event's figure is theirs (app/claims/figures.py):
+    a write that sets another is refused (422, nothing written), never answered 2xx and dropped."""
+    event, _ = await _create(api)
+    url = f"/v1/events/{event['id']}"
+    assert event["fatalities_best"] == 13
+    bad = assert_problem(
+        await api.patch(url, json={"fatalities_best": 40}), 422, "validation_error"
+    )
+    assert bad["errors"][0]["loc"] == ["body", "fatalities_best"]
+    assert bad["errors"][0]["type"] == "figure_from_claims"
+    after = (await api.get(url)).json()
+    assert (after["version"], after["fatalities_best"]) == (event["version"], 13)
+    # A create whose own figure disagrees with its claims' is refused alike; null leaves it to them.
+    body = strike(external_id="figures-2")
+    body["fatalities_best"] = 99
+    bad = assert_problem(await api.post("/v1/events", json=body), 422, "validation_error")
+    assert bad["errors"][0]["loc"] == ["body", "fatalities_best"]
+    body["fatalities_low"] = body["fatalities_best"] = body["fatalities_high"] = None
+    ok = await api.post("/v1/events", json=body)
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["fatalities_best"] == 13
+    # Without a killed figure in its claims, the event's own figure is what a PATCH sets.
+    plain = strike(external_id="figures-3")
+    plain["casualties"] = []
+    made = await api.post("/v1/events", json=plain)
+    assert made.status_code == 201, made.text
+    set_ = await api.patch(
+        f"/v1/events/{made.json()['id']}", json={"fatalities_best": 40, "fatalities_high": 40}
+    )
+    assert set_.status_code == 200, set_.text
+    assert set_.json()["fatalities_best"] == 40
