@@ -30,14 +30,16 @@ async def event_grid(
     _key: ReadKey,
 ) -> Response:
     """`{cell, events, cells: [{bounds, lon, lat, events, fatalities_low, fatalities_best,
-    fatalities_high, geo_precision}]}`, most events first.
+    fatalities_high, figures, open_high, geo_precision}]}`, most events first.
 
     The filters are those of GET /v1/events (a `bbox` keeps the cells of the visible map).
     A cell is `[floor(lon / cell) * cell, floor(lat / cell) * cell]` plus one `cell`; `lon` and
     `lat` are the mean position of its events, `geo_precision` the coarsest ACLED precision
-    among them (3: only a region is known). Events without coordinates are left out. Sums treat
-    an unknown low or high as the best estimate and an unknown best as 0, as /v1/aggregates
-    does. More than 50,000 cells is a 422 `too_many_cells`.
+    among them (3: only a region is known). Events without coordinates are left out. The sums
+    follow /v1/aggregates (basis=event): an unknown low counts as the best and an unknown best
+    as the low; `figures` counts the events that give one; a figure without an upper bound
+    ("at least 13") leaves the cell's `fatalities_high` null and counts in `open_high`. More
+    than 50,000 cells is a 422 `too_many_cells`.
     """
     body = await service.grid(session, query, request.app.state.query_context)
     return json_response(body)

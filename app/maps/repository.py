@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, case, cast, func, literal, select
+from sqlalchemy import Float, Integer, Select, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,7 +30,8 @@ def _floor(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
 def grid_statement(
     where: Sequence[ColumnElement[bool]], cell: float, dialect: str = "postgresql"
 ) -> Select[Any]:
-    """SELECT x, y, events, fatalities_low/best/high, lon, lat, geo_precision per cell.
+    """SELECT x, y, events, fatalities_low/best/high, figures, open_high, lon, lat,
+    geo_precision per cell.
 
     `where` are the event conditions of `app.events.queries.conditions` (without
     `places_joined`). lon/lat is the events' mean position in the cell; geo_precision the
@@ -38,13 +39,17 @@ def grid_statement(
     `ix_events_place_date_cover` (place, dates, type, fatalities): an index-only scan on
     PostgreSQL, not a pass over the event rows.
     """
+    low, best, high = Event.fatalities_low, Event.fatalities_best, Event.fatalities_high
+    known = or_(low.is_not(None), best.is_not(None))
     per_place = (
         select(
             Event.place_id.label("place_id"),
             func.count().label("events"),
-            func.sum(func.coalesce(Event.fatalities_low, Event.fatalities_best)).label("f_low"),
-            func.sum(Event.fatalities_best).label("f_best"),
-            func.sum(func.coalesce(Event.fatalities_high, Event.fatalities_best)).label("f_high"),
+            func.sum(func.coalesce(low, best)).label("f_low"),
+            func.sum(func.coalesce(best, low)).label("f_best"),
+            func.sum(func.coalesce(high, best, low)).label("f_high"),
+            func.sum(case((or_(known, high.is_not(None)), 1), else_=0)).label("figures"),
+            func.sum(case((and_(known, high.is_(None)), 1), else_=0)).label("open_high"),
         )
         .where(Event.place_id.is_not(None), *where)
         .group_by(Event.place_id)
@@ -61,7 +66,16 @@ def grid_statement(
             events.label("events"),
             func.coalesce(func.sum(per_place.c.f_low), 0).label("fatalities_low"),
             func.coalesce(func.sum(per_place.c.f_best), 0).label("fatalities_best"),
-            func.coalesce(func.sum(per_place.c.f_high), 0).label("fatalities_high"),
+            # An open high anywhere in the cell leaves its high open (as /v1/aggregates).
+            case(
+                (
+                    func.sum(per_place.c.open_high) == 0,
+                    func.coalesce(func.sum(per_place.c.f_high), 0),
+                ),
+                else_=None,
+            ).label("fatalities_high"),
+            func.sum(per_place.c.figures).label("figures"),
+            func.sum(per_place.c.open_high).label("open_high"),
             (func.sum(Place.longitude * per_place.c.events) / events).label("lon"),
             (func.sum(Place.latitude * per_place.c.events) / events).label("lat"),
             func.max(Place.geo_precision).label("geo_precision"),

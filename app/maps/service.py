@@ -35,7 +35,7 @@ async def grid(session: AsyncSession, q: GridQuery, ctx: QueryContext) -> dict[s
     if len(rows) > MAX_CELLS:
         raise _too_many()
     cells: list[dict[str, Any]] = []
-    for x, y, events, low, best, high, lon, lat, precision in rows:
+    for x, y, events, low, best, high, figures, open_high, lon, lat, precision in rows:
         west, south = float(x) * q.cell, float(y) * q.cell
         cells.append(
             {
@@ -45,7 +45,9 @@ async def grid(session: AsyncSession, q: GridQuery, ctx: QueryContext) -> dict[s
                 "events": int(events),
                 "fatalities_low": int(low),
                 "fatalities_best": int(best),
-                "fatalities_high": int(high),
+                "fatalities_high": None if high is None else int(high),
+                "figures": int(figures),
+                "open_high": int(open_high),
                 "geo_precision": None if precision is None else int(precision),
             }
         )

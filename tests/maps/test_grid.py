@@ -32,9 +32,15 @@ async def test_grid_counts_the_events_with_coordinates(seeded_api: Api) -> None:
     assert (brussels["events"], brussels["geo_precision"]) == (2, 1)
     assert brussels["lon"] == pytest.approx(4.3517)
     assert brussels["lat"] == pytest.approx(50.8503)
-    # The Observatory's "at least 13 ... and 11": low = best, no high -> high sums as best.
+    # The Observatory's "at least 13 ... and 11": low = best = 24, no upper bound: the cell's
+    # high stays open (null, counted in open_high), as in /v1/aggregates.
     damascus = cells[(36.0, 33.0, 37.0, 34.0)]
-    assert (damascus["fatalities_low"], damascus["fatalities_high"]) == (24, 24)
+    assert (damascus["fatalities_low"], damascus["fatalities_best"]) == (24, 24)
+    assert (damascus["fatalities_high"], damascus["open_high"]) == (None, 1)
+    assert damascus["figures"] >= 1
+    # A cell whose figures are all bounded keeps its high.
+    bounded = [c for c in cells.values() if c["figures"] and not c["open_high"]]
+    assert bounded and all(c["fatalities_high"] is not None for c in bounded)
 
 
 async def test_grid_filters_mirror_the_event_list(seeded_api: Api) -> None:
