@@ -112,6 +112,7 @@ def _include_object(
             "ix_events_fts",
             "ix_places_geog",
             "ix_events_fatalities_sort",
+            "ix_events_acled_day",
             "ix_places_lat_lon",
             "ix_events_place_date_cover",
         }
