@@ -23,7 +23,15 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CONFLICTDB_SHARED_DATA", ROOT.parent / "shared" / "data"))
+# ../shared/data beside the checkout; a clone elsewhere on the machine finds /work/shared (as
+# the tests do, tests/conftest.py).
+_BESIDE = ROOT.parent / "shared" / "data"
+SHARED = Path(
+    os.environ.get(
+        "CONFLICTDB_SHARED_DATA",
+        _BESIDE if _BESIDE.is_dir() else Path("/work/shared/data"),
+    )
+)
 ACLED_FILE = SHARED / "acled" / "acled-dummy-2022h1.csv"
 
 
