@@ -88,9 +88,7 @@ class EventFigure:
         return stmt.outerjoin(self.acc, self.acc.c.event_id == Event.id)
 
 
-def _flags(
-    low: ColumnElement[Any], best: ColumnElement[Any], high: ColumnElement[Any]
-) -> tuple[ColumnElement[int], ColumnElement[int]]:
+def figure_flags(low: Any, best: Any, high: Any) -> tuple[ColumnElement[int], ColumnElement[int]]:
     """(has a figure, has a figure without upper bound) as 0/1."""
     known = or_(low.isnot(None), best.isnot(None))
     has = case((or_(known, high.isnot(None)), 1), else_=0)
@@ -109,7 +107,7 @@ def _sums(
     def keep(expr: ColumnElement[Any]) -> ColumnElement[Any]:
         return expr if only is None else case((only, expr), else_=None)
 
-    has, open_ = _flags(low, best, high)
+    has, open_ = figure_flags(low, best, high)
     n_open = func.coalesce(func.sum(keep(open_)), 0)
     return [
         func.coalesce(func.sum(keep(func.coalesce(low, best))), 0).label("fatalities_low"),
@@ -134,7 +132,7 @@ def finish(
     basis=event, the statement of each group's distinct sources (see `sources_statement`)."""
     if not fig.with_accounts:
         # No claim gives a figure: every figure is the one recorded on its event.
-        has = _flags(fig.low, fig.best, fig.high)[0]
+        has = figure_flags(fig.low, fig.best, fig.high)[0]
         plain = [
             func.count().label("events"),
             *_sums(fig.low, fig.best, fig.high),
@@ -147,7 +145,9 @@ def finish(
         return (out.group_by(*keys) if keys else out), [], None
     acc = fig.acc
     no_claims = acc.c.event_id.is_(None)
-    recorded = case((and_(no_claims, _flags(fig.low, fig.best, fig.high)[0] == 1), 1), else_=0)
+    recorded = case(
+        (and_(no_claims, figure_flags(fig.low, fig.best, fig.high)[0] == 1), 1), else_=0
+    )
     if kind == "event":
         measures = [
             func.count().label("events"),
@@ -206,7 +206,7 @@ def finish(
     ranked = select(inner, irn.label("irn")).subquery("per_incident")
     rc = ranked.c
     first = rc.irn == 1
-    has, _ = _flags(rc.f_low, rc.f_best, rc.f_high)
+    has, _ = figure_flags(rc.f_low, rc.f_best, rc.f_high)
     outer_cols: list[Any] = [rc[k].label(k) for k in labels]
     if "place_name_raw" in rc:
         outer_cols.append(func.max(rc.place_name_raw).label("place_name"))
@@ -271,4 +271,12 @@ def describe(kind: str, policy: str, source_order: Sequence[str]) -> dict[str, A
     }
 
 
-__all__ = ["BASES", "COUNTS", "INCIDENT_COUNTS", "EventFigure", "describe", "finish"]
+__all__ = [
+    "BASES",
+    "COUNTS",
+    "INCIDENT_COUNTS",
+    "EventFigure",
+    "describe",
+    "figure_flags",
+    "finish",
+]

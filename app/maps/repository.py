@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Float, Integer, Select, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.aggregates.basis import figure_flags
 from app.models import Event, Place
 
 
@@ -40,7 +41,7 @@ def grid_statement(
     PostgreSQL, not a pass over the event rows.
     """
     low, best, high = Event.fatalities_low, Event.fatalities_best, Event.fatalities_high
-    known = or_(low.is_not(None), best.is_not(None))
+    has, open_ = figure_flags(low, best, high)  # the aggregates' rule (aggregates/basis.py)
     per_place = (
         select(
             Event.place_id.label("place_id"),
@@ -48,8 +49,8 @@ def grid_statement(
             func.sum(func.coalesce(low, best)).label("f_low"),
             func.sum(func.coalesce(best, low)).label("f_best"),
             func.sum(func.coalesce(high, best, low)).label("f_high"),
-            func.sum(case((or_(known, high.is_not(None)), 1), else_=0)).label("figures"),
-            func.sum(case((and_(known, high.is_(None)), 1), else_=0)).label("open_high"),
+            func.sum(has).label("figures"),
+            func.sum(open_).label("open_high"),
         )
         .where(Event.place_id.is_not(None), *where)
         .group_by(Event.place_id)
