@@ -302,7 +302,7 @@ async def represent_incident(session: AsyncSession, any_event_id: int) -> dict[s
         "events": [_event_body(e) for e in events],
         "links": [_link_brief(link) for link in confirmed],
         "proposed_links": [_link_brief(link) for link in proposed],
-        "proposed_links_count": False,
+        "proposed_links_count": len(proposed),
         "figure": figure,
     }
 

@@ -178,7 +178,12 @@ async def test_review_confirms_groups_and_rejections_stick(linked: Linked) -> No
         assert {e["dataset"] for e in incident["events"]} == {"acled", "ucdp"}
         assert all(e["claims"] for e in incident["events"])
         assert [link["id"] for link in incident["links"]] == [right["id"]]
-        assert incident["proposed_links_count"] is False
+        # Proposed links touching its events are listed apart, never counted in it.
+        assert incident["proposed_links_count"] == len(incident["proposed_links"])
+        assert right["id"] not in {link["id"] for link in incident["proposed_links"]}
+        for link in incident["proposed_links"]:
+            assert link["status"] == "proposed"
+            assert {link["event_a_id"], link["event_b_id"]} & {a, b}
         assert incident["figure"]["fatalities_best"] == min(bests)
     r = await api.get("/v1/incidents")
     assert [i["id"] for i in r.json()["items"]] == [min(a, b)]
