@@ -125,13 +125,16 @@ def compare(expr: Any, f: Filter) -> ColumnElement[bool]:
 
 def event_date_expr(dialect: str) -> ColumnElement[dt.date]:
     """The exporter's event_date: date_start, or the middle of the span (rounded down)."""
+    # Each dialect's expression is that of ix_events_acled_day (migration 0013), with its 2
+    # inlined: a bound parameter would not match the index (PostgreSQL's generic plan of a
+    # prepared statement; SQLite never matches an expression with parameters).
+    two = literal_column("2", Integer)
     if dialect == "postgresql":
-        # The expression of ix_events_acled_day (migration 0013), with its 2 inlined: a bound
-        # parameter would not match the index in a generic (prepared) plan.
-        days = (Event.date_end - Event.date_start) // literal_column("2", Integer)
+        days = (Event.date_end - Event.date_start) // two
         return cast(Event.date_start + days, Date)
-    half = cast((func.julianday(Event.date_end) - func.julianday(Event.date_start)) / 2, Integer)
-    return func.date(Event.date_start, "+" + cast(half, String) + " days", type_=Date)
+    start, end = func.julianday(Event.date_start), func.julianday(Event.date_end)
+    half = cast((end - start).self_group().op("/")(two), Integer)
+    return func.date(start + half, type_=Date)
 
 
 def _event_date(f: Filter, dialect: str) -> ColumnElement[bool]:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,6 +71,12 @@ class Event(Timestamped, Base):
         Index("ix_events_updated_at_id", "updated_at", "id"),
         Index("ix_events_fatalities_best_id", "fatalities_best", "id"),
         Index("ix_events_change_seq_id", "change_seq", "id"),
+        Index(
+            "ix_events_type_of_violence",
+            "type_of_violence",
+            postgresql_where=text("type_of_violence IS NOT NULL"),
+            sqlite_where=text("type_of_violence IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,7 +100,9 @@ class Event(Timestamped, Base):
     fatalities_high: Mapped[int | None] = mapped_column(Integer)
     # UCDP's own coding (also in extras): type_of_violence 1 state-based, 2 non-state,
     # 3 one-sided; its conflict and dyad ids. None for other datasets.
-    type_of_violence: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Indexed only where set (ix_events_type_of_violence, migration 0013): the ACLED API's
+    # "ACLED-coded rows" test (IS NULL) must not walk an index of every other event.
+    type_of_violence: Mapped[int | None] = mapped_column(Integer)
     conflict_id: Mapped[int | None] = mapped_column(Integer, index=True)
     dyad_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # Dataset-specific fields kept for a lossless round trip (UCDP ids, ACLED source_scale).

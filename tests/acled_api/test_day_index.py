@@ -1,11 +1,11 @@
-"""ACLED's event_date (the middle of the span) is indexed on PostgreSQL (migration 0013), and the
-expression the ACLED API orders by is the index's own: a bound parameter in it (`/ $1`) would not
-match the index, and a page newest first would sort every matching event again."""
+"""ACLED's event_date (the middle of the span) is indexed (migration 0013), and the
+expression the ACLED API orders by is the index's own on both databases: a bound parameter in it
+(`/ $1`, `'+' || ? || ' days'`) would not match the index, and a page newest first would sort
+every matching event again."""
 
 from __future__ import annotations
 
 from sqlalchemy import create_engine, inspect, select, text
-from sqlalchemy.dialects import postgresql
 
 from app.acled_api.columns import event_date_expr
 from app.models import Event
@@ -18,28 +18,39 @@ def _sync(url: str) -> str:
 def test_the_acled_day_order_reads_its_index(database_url: str) -> None:
     engine = create_engine(_sync(database_url))
     try:
-        names = {ix["name"] for ix in inspect(engine).get_indexes("events")}
-        if engine.dialect.name != "postgresql":
-            # SQLite's expression (julianday arithmetic) cannot be matched by an index.
-            assert "ix_events_acled_day" not in names
-            return
+        dialect = engine.dialect
+        if dialect.name == "sqlite":  # SQLAlchemy does not reflect SQLite's expression indexes
+            with engine.connect() as conn:
+                found = conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'"
+                )
+                names = {r[0] for r in found}
+        else:
+            names = {ix["name"] for ix in inspect(engine).get_indexes("events")}
         assert "ix_events_acled_day" in names
-        day = event_date_expr("postgresql")
+        day = event_date_expr(dialect.name)
         stmt = select(Event.id).order_by(day.desc(), Event.id.desc()).limit(100)
-        compiled = stmt.compile(dialect=postgresql.dialect())
-        # As the server runs it once psycopg has prepared it: a generic plan, parameters unknown.
-        names = list(compiled.params)
-        sql = str(compiled)
-        for n, name in enumerate(names, 1):
-            sql = sql.replace(f"%({name})s", f"${n}")
-        args = ", ".join(str(int(compiled.params[name])) for name in names)
+        compiled = stmt.compile(dialect=dialect)
         with engine.connect() as conn:
-            conn.execute(text("SET enable_seqscan = off"))
-            conn.execute(text("SET enable_sort = off"))
-            conn.execute(text("SET plan_cache_mode = force_generic_plan"))
-            conn.exec_driver_sql("PREPARE acled_day AS " + sql)
-            rows = conn.exec_driver_sql(f"EXPLAIN EXECUTE acled_day({args})")
-            plan = "\n".join(r[0] for r in rows)
+            if dialect.name == "sqlite":
+                rows = conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + str(compiled), tuple(compiled.params.values())
+                )
+                plan = "\n".join(str(r[-1]) for r in rows)
+            else:
+                # As the server runs it once psycopg has prepared it: a generic plan, the
+                # parameters unknown.
+                names_ = list(compiled.params)
+                sql = str(compiled)
+                for n, name in enumerate(names_, 1):
+                    sql = sql.replace(f"%({name})s", f"${n}")
+                args = ", ".join(str(int(compiled.params[name])) for name in names_)
+                conn.execute(text("SET enable_seqscan = off"))
+                conn.execute(text("SET enable_sort = off"))
+                conn.execute(text("SET plan_cache_mode = force_generic_plan"))
+                conn.exec_driver_sql("PREPARE acled_day AS " + sql)
+                rows = conn.exec_driver_sql(f"EXPLAIN EXECUTE acled_day({args})")
+                plan = "\n".join(r[0] for r in rows)
         assert "ix_events_acled_day" in plan, plan
     finally:
         engine.dispose()
