@@ -112,10 +112,11 @@ async def count_events(
 
 async def last_update(session: AsyncSession) -> int | None:
     """Unix seconds of the latest change: an edit or a deletion."""
-    changed = (await session.execute(select(func.max(Event.updated_at)))).scalar_one_or_none()
-    deleted = (
-        await session.execute(select(func.max(EventTombstone.deleted_at)))
-    ).scalar_one_or_none()
+    both = select(
+        select(func.max(Event.updated_at)).scalar_subquery(),
+        select(func.max(EventTombstone.deleted_at)).scalar_subquery(),
+    )
+    changed, deleted = (await session.execute(both)).one()  # one round trip
     stamps = [_aware(v) for v in (changed, deleted) if v is not None]
     return int(max(stamps).timestamp()) if stamps else None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,12 +125,14 @@ def _agg(expr: Any, dialect: str) -> Any:
     return func.string_agg(expr, RS) if dialect == "postgresql" else func.group_concat(expr, RS)
 
 
+@functools.cache
 def child_columns(dialect: str) -> tuple[Any, ...]:
     """Actors, sources, tags and campaigns of each event as packed strings (scalar subqueries).
 
     Correlated on events.id and read by index in the database, inside the one streamed query:
     no extra round trip per row or per chunk, and the database fills them while Python formats
-    the previous chunk.
+    the previous chunk. Built once per dialect (SQL expressions are immutable and correlate
+    where they are used): building them cost ~3.6 ms of every ACLED API request.
     """
     actors = (
         select(
@@ -171,6 +174,7 @@ def child_columns(dialect: str) -> tuple[Any, ...]:
     return actors, sources, tags, campaigns
 
 
+@functools.cache
 def export_columns(dialect: str) -> tuple[Any, ...]:
     """Columns after (sort value, id) for queries.ordered(..., details=True)."""
     return (*DETAIL_COLUMNS, *child_columns(dialect))
