@@ -150,13 +150,13 @@ def _sort_key(labels: list[str]) -> Any:
         return one
 
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
-        dims = [row[k] for k in labels]
+        dims = tuple(row[k] for k in labels)
         # 'other' last; None (no value) before it; then by events, most first.
         return (
             row.get("bucket") or "",
-            any(v == OTHER for v in dims),
+            OTHER in dims,
             -row["events"],
-            [(v is None, str(v)) for v in dims],
+            tuple((v is None, str(v)) for v in dims),
         )
 
     return key
@@ -214,10 +214,12 @@ async def aggregate(
         raise _too_many()
     if sources_stmt is not None:
         _add_sources(rows, await repository.run(session, sources_stmt, MAX_ROWS + 1))
+    measures = _measures(rows[0]) if rows else []  # every row has the same columns
     for row in rows:
-        for m in _measures(row):
-            if row[m] is not None:
-                row[m] = int(row[m])
+        for m in measures:
+            value = row[m]
+            if value is not None:
+                row[m] = int(value)
         row["sources"] = int(row["sources"])
     if q.top is not None and labels:
         rows = _top(rows, labels, q.top)
