@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -154,6 +165,22 @@ async def usage(session: AsyncSession, actor_id: int) -> dict[str, int]:
         if n:
             result[what] = n
     return result
+
+
+def event_ids_showing(actor_id: int) -> CompoundSelect[Any]:
+    """Ids of the events that show the actor: in a role, or named by one of their records."""
+    return union(
+        select(EventActor.event_id).where(EventActor.actor_id == actor_id),
+        select(CasualtyFigure.event_id).where(CasualtyFigure.actor_id == actor_id),
+        select(TerritoryChange.event_id).where(
+            or_(
+                TerritoryChange.gained_by_actor_id == actor_id,
+                TerritoryChange.lost_by_actor_id == actor_id,
+            )
+        ),
+        select(MaterielLoss.event_id).where(MaterielLoss.owner_actor_id == actor_id),
+        select(AirspaceViolation.event_id).where(AirspaceViolation.violating_actor_id == actor_id),
+    )
 
 
 async def delete_actor(session: AsyncSession, actor_id: int) -> None:

@@ -14,12 +14,16 @@ from app.core.etag import IfMatch
 from app.core.names import fold_name
 from app.core.preconditions import require_current
 from app.core.unique import unique_or_conflict
+from app.events import history
 from app.models import Actor, ActorAlias
 
 # Affiliation chains are short; this only stops a walk through corrupt data.
 _MAX_DEPTH = 1000
 # What a PATCH sets as given (aliases are replaced separately).
 _FIELDS = ("name", "actor_type", "country_code", "parent_id", "affiliation", "description")
+# What an event shows of its actors (app/events/serialize.py): a change puts their events back
+# into the change feed.
+_SHOWN_ON_EVENTS = {"name", "actor_type", "country_code"}
 
 
 def _clean_aliases(name: str, aliases: list[str]) -> list[str]:
@@ -168,6 +172,8 @@ async def update_actor(
         await session.flush()
         if new_aliases:
             await _add_aliases(session, actor.id, aliases)
+    if fields & _SHOWN_ON_EVENTS:
+        await history.touch_events(session, repository.event_ids_showing(actor.id))
     return await get_actor(session, actor.id)
 
 

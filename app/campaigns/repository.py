@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, exists, func, insert, select
+from sqlalchemy import ColumnElement, Row, Select, delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -135,3 +136,8 @@ async def claim_count(session: AsyncSession, campaign_id: int) -> int:
 
 async def delete_campaign(session: AsyncSession, campaign_id: int) -> None:
     await session.execute(delete(Campaign).where(Campaign.id == campaign_id))
+
+
+def event_ids_in(campaign_id: int) -> Select[Any]:
+    """Ids of the campaign's events (each shows the campaign's name)."""
+    return select(campaign_events.c.event_id).where(campaign_events.c.campaign_id == campaign_id)

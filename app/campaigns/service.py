@@ -173,6 +173,8 @@ async def update_campaign(
         # A campaign link belongs to the event too: its version, revision and feed see it.
         for event_id in sorted(moved):
             await history.record_change(session, event_id, "update", api_key_id)
+    if "name" in fields:  # its events show the name: back into the change feed
+        await history.touch_events(session, repository.event_ids_in(campaign.id))
     return await get_campaign(session, campaign.id)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import CompoundSelect, Select, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -132,6 +132,20 @@ async def record_change(
     session.info[_RECORDED] = (tx, {**_recorded(session), event_id: revision.snapshot})
     await session.flush()
     return revision
+
+
+async def touch_events(session: AsyncSession, event_ids: Select[Any] | CompoundSelect[Any]) -> None:
+    """Events that show a record whose shown fields changed (an actor's name, a place's
+    coordinates, a source's name, a campaign's name) go back into the change feed: their
+    `change_seq` moves to this transaction's. Their version and revisions stay: the event's own
+    content was not edited, and its strong ETag (a hash of the body) changes by itself."""
+    seq = await change_seq(session)
+    await session.execute(
+        update(Event)
+        .where(Event.id.in_(event_ids))
+        .values(change_seq=seq)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def record_deletion(

@@ -6,7 +6,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, delete, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    String,
+    delete,
+    func,
+    literal,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -144,3 +154,11 @@ async def usage(session: AsyncSession, place_id: int) -> dict[str, int]:
 
 async def delete_place(session: AsyncSession, place_id: int) -> None:
     await session.execute(delete(Place).where(Place.id == place_id))
+
+
+def event_ids_showing(place_id: int) -> CompoundSelect[Any]:
+    """Ids of the events that show the place: where they happened, or a territory they name."""
+    return union(
+        select(Event.id).where(Event.place_id == place_id),
+        select(TerritoryChange.event_id).where(TerritoryChange.place_id == place_id),
+    )

@@ -11,6 +11,7 @@ from app.core.etag import IfMatch
 from app.core.preconditions import require_current
 from app.core.schemas import Ref
 from app.core.unique import unique_or_conflict
+from app.events import history
 from app.gazetteer.service import attach
 from app.models import Place
 from app.places import repository
@@ -260,6 +261,9 @@ async def update_place(
         place.natural_key = key
     if fields & _GAZETTEER_FIELDS:
         await attach(session, [place.id], renew=True)
+    if fields - {"parent_id"}:
+        # Every other field is shown on the place's events: they go back into the change feed.
+        await history.touch_events(session, repository.event_ids_showing(place.id))
     return await get_place(session, place.id)
 
 

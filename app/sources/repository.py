@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -193,3 +194,11 @@ async def document_usage(session: AsyncSession, document_id: int) -> int:
 
 async def delete_document(session: AsyncSession, document_id: int) -> None:
     await session.execute(delete(Document).where(Document.id == document_id))
+
+
+def event_ids_citing(source_id: int) -> Select[Any]:
+    """Ids of the events with a claim of the source, directly or relayed (via_source)."""
+    return select(Claim.event_id).where(
+        Claim.event_id.is_not(None),
+        or_(Claim.source_id == source_id, Claim.via_source_id == source_id),
+    )

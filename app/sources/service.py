@@ -10,6 +10,7 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.core.etag import IfMatch
 from app.core.preconditions import require_current
 from app.core.unique import unique_or_conflict
+from app.events import history
 from app.models import Document, Source
 from app.sources import repository
 from app.sources.repository import DocumentFilter, SourceFilter
@@ -107,6 +108,8 @@ async def update_source(
     async with unique_or_conflict(session, _name_taken(patch.name or source.name)):
         for field in fields:
             setattr(source, field, getattr(patch, field))
+    if fields & {"name", "kind"}:  # what a claim shows of its source: its events change
+        await history.touch_events(session, repository.event_ids_citing(source.id))
     return await get_source(session, source.id)
 
 

@@ -298,3 +298,59 @@ def test_put_keeps_the_ids_of_the_claims_it_sends_back(seeded_server: LiveServer
         stored, _ = read_event(client, event_id)
         assert {c["assertion"]: c["id"] for c in stored["claims"]} == claim_ids
         assert content(stored) == expected_content(body)
+
+
+def test_renaming_what_an_event_shows_puts_it_back_in_the_feed(
+    seeded_server: LiveServer,
+) -> None:
+    """An event shows its actors', place's, sources' and campaigns' names: renaming one changes
+    the event's body (and strong ETag) without editing the event, so its version stays, and the
+    event comes back in /v1/changes for a follower to fetch again."""
+    with seeded_server.client() as client:
+        made: dict[str, int] = {}
+        for kind, body in (
+            ("actors", {"name": "Feed Rename Brigade", "actor_type": 2}),
+            ("sources", {"name": "Feed Rename Monitor", "kind": "monitor"}),
+            ("campaigns", {"name": "Feed Rename Offensive"}),
+        ):
+            r = client.post(f"/v1/{kind}", json=body)
+            assert r.status_code == 201, r.text
+            made[kind] = r.json()["id"]
+        event = full_event_body("FEED-RENAME", 1, place="Feed Rename Village")
+        event["actors"].append({"actor": "Feed Rename Brigade", "role": "target"})
+        event["claims"][0]["source"] = "Feed Rename Monitor"
+        event["campaigns"] = ["Feed Rename Offensive"]
+        created = client.post("/v1/events", json=event)
+        assert created.status_code == 201, created.text
+        event_id = created.json()["id"]
+        made["places"] = created.json()["place"]["id"]
+        bystander = client.post("/v1/events", json=full_event_body("FEED-RENAME-OTHER", 2))
+        assert bystander.status_code == 201, bystander.text
+        other_id = bystander.json()["id"]
+
+        def shown(body: dict[str, Any]) -> set[str]:
+            names = {a["name"] for a in body["actors"]}
+            names |= {c["source"]["name"] for c in body["claims"]}
+            names |= {c["name"] for c in body["campaigns"]}
+            return names | {body["place"]["name"]}
+
+        for kind, new_name in (
+            ("actors", "Feed Renamed Brigade"),
+            ("sources", "Feed Renamed Monitor"),
+            ("campaigns", "Feed Renamed Offensive"),
+            ("places", "Feed Renamed Village"),
+        ):
+            settled_high_water(client, event_id)
+            seq = settled_high_water(client, other_id)  # after both events' changes so far
+            before, etag_before = read_event(client, event_id)
+            r = client.patch(f"/v1/{kind}/{made[kind]}", json={"name": new_name})
+            assert r.status_code == 200, (kind, r.text)
+            after, etag_after = read_event(client, event_id)
+            assert new_name in shown(after), (kind, shown(after))
+            assert etag_after != etag_before, kind
+            assert after["version"] == before["version"], kind  # the event was not edited
+            changed = sync_until(
+                client, lambda c, _: event_id in [x["id"] for x in c], view="ids", since_seq=seq
+            )[0]
+            # Only the events that show the record come back.
+            assert other_id not in [x["id"] for x in changed], kind
