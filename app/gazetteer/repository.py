@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.models import AdminUnit, AdminUnitName, Place
+from app.models import AdminUnit, AdminUnitName, Event, Place
 
 SHIPPED = "natural_earth"
 
@@ -179,6 +179,12 @@ def earlier_votes(
             if name is not None and code is not None and (country, name) in wanted:
                 out.setdefault((country, name), []).append((code, int(n)))
     return out
+
+
+def event_ids_named(country: str, admin1: str) -> Select[Any]:
+    """Ids of the events at places that carry the admin1 name (set_named moves them)."""
+    places = select(Place.id).where(Place.country_code == country, Place.admin1 == admin1)
+    return select(Event.id).where(Event.place_id.in_(places))
 
 
 def set_named(conn: Connection, country: str, admin1: str, code: str) -> None:

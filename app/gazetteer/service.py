@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, NotFound
 from app.core.names import fold_name
+from app.events import history
 from app.gazetteer import data, repository
 from app.gazetteer.names import loose_key, name_keys
 from app.gazetteer.schemas import AdminUnitName, AdminUnitRead, ResolvedUnits
@@ -292,4 +293,6 @@ async def add_name(session: AsyncSession, code: str, name: str) -> AdminUnitRead
         repository.set_named(conn, country, name, code)
 
     await session.run_sync(write)
+    # Their places' admin1_code may have changed: the events show it (app/events/history).
+    await history.touch_events(session, repository.event_ids_named(country, name))
     return await get_unit(session, code)

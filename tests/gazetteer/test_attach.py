@@ -3,6 +3,7 @@ API writes, admin2 variants."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.conftest import Api
@@ -129,3 +130,54 @@ async def test_a_spelling_is_learned_from_its_points(api: Api) -> None:
     unit = (await api.get("/v1/admin-units/SY-SU")).json()
     assert {"name": "As Sweida", "source": "points"} in unit["names"]
     assert await total(api, admin1="Sweida") == 3
+
+
+async def _changed_since(api: Api, seq: int) -> tuple[list[int], int]:
+    """Ids in /v1/changes after `seq` (every page), and the high-water mark."""
+    ids: list[int] = []
+    r = await api.get("/v1/changes", params={"view": "ids", "since_seq": seq, "limit": 1000})
+    while True:
+        assert r.status_code == 200, r.text
+        body = r.json()
+        ids += [c["id"] for c in body["changed"]]
+        if not body.get("next_url"):
+            return ids, int(body["high_water_seq"])
+        r = await api.get(body["next_url"])
+
+
+async def test_a_spelling_added_moves_its_places_events_into_the_feed(api: Api) -> None:
+    """Adding a unit's spelling attaches the places that carry it: their events now show the
+    unit's code, so a follower of /v1/changes must see them again."""
+    made = await api.post(
+        "/v1/events",
+        json=event(
+            "FEED-ADM",
+            {
+                "name": "Feedtown",
+                "kind": "town",
+                "country_code": "SY",
+                "admin1": "Feedland Province",
+            },
+        ),
+    )
+    assert made.status_code == 201, made.text
+    event_id = made.json()["id"]
+    assert made.json()["place"]["admin1_code"] is None
+    # A position after the event's creation (PostgreSQL's feed may lag a moment: poll).
+    for _ in range(100):
+        ids, seq = await _changed_since(api, 0)
+        if event_id in ids:
+            break
+        await asyncio.sleep(0.1)
+    assert event_id not in (await _changed_since(api, seq))[0]
+    added = await api.post("/v1/admin-units/SY-HM/names", json={"name": "Feedland Province"})
+    assert added.status_code == 201, added.text
+    got = await api.get(f"/v1/events/{event_id}")
+    assert got.json()["place"]["admin1_code"] == "SY-HM"
+    assert got.json()["version"] == made.json()["version"]  # not an edit of the event
+    for _ in range(100):
+        if event_id in (await _changed_since(api, seq))[0]:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"event {event_id} not in the feed after {seq}")
