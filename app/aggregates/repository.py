@@ -153,21 +153,11 @@ UCDP_DIMS = frozenset({"type_of_violence", "conflict_id", "dyad_id"})
 # admin1 over Syria on 1M ACLED rows, 1,365 groups estimated at 23,500, ran in 54 ms sorted,
 # 22-30 ms hashed. Set for the aggregate's own transaction only.
 AGGREGATE_WORK_MEM = "64MB"
-_WORK_MEM_SET = "conflictdb.aggregate_work_mem"
-
-
-async def _work_mem(session: AsyncSession) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    tx = session.sync_session.get_transaction()
-    if tx is not None and session.info.get(_WORK_MEM_SET) is tx:
-        return
-    await session.execute(text(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'"))
-    session.info[_WORK_MEM_SET] = session.sync_session.get_transaction()
 
 
 async def run(session: AsyncSession, stmt: Select[Any], limit: int) -> list[dict[str, Any]]:
-    await _work_mem(session)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'"))
     result = await session.execute(stmt.limit(limit))
     # Plain tuples zipped with the keys once: a mapping per row cost ~10 ms on 2,610 rows.
     keys = list(result.keys())

@@ -33,14 +33,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NAME = "ix_events_acled_day"
-
-
+# Each database's spelling of app/acled_api/columns.py:event_date_expr.
 EXPRESSION = {
     "postgresql": "(date_start + (date_end - date_start) / 2)",
     "sqlite": "date(julianday(date_start) + CAST((julianday(date_end) - julianday(date_start)) / 2 AS INTEGER))",
 }
-
-
 TOV = "ix_events_type_of_violence"
 
 

@@ -137,6 +137,11 @@ async def test_review_confirms_groups_and_rejections_stick(linked: Linked) -> No
 
     before = await _incident_totals(api)
     assert before["incidents"] == before["events"]
+    # Before review, the proposed link is listed (and counted) beside the event's incident.
+    alone = (await api.get(f"/v1/incidents/{right['event_a_id']}")).json()
+    assert right["id"] in [link["id"] for link in alone["proposed_links"]]
+    assert alone["proposed_links_count"] == len(alone["proposed_links"]) >= 1
+    assert [e["id"] for e in alone["events"]] == [right["event_a_id"]]
 
     # Confirm: a stale ETag is a 412 and changes nothing; the current one confirms.
     r = await api.get(f"/v1/links/{right['id']}")
