@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.core.jsonrules import stored_json
+from app.events.page_json import load_page_json
 from app.events.serialize import EVENT_FIELDS
 from app.models import (
     Actor,
@@ -407,11 +408,21 @@ async def load_event_dicts(
     """Events for a page of ids, in that order, as `event_dict` shapes them (only `fields`)."""
     if not ids:
         return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        built = await load_page_json(session, ids, fields)
+        if built is not None:
+            return built
+    return await _load_in_python(session, ids, fields, dialect)
+
+
+async def _load_in_python(
+    session: AsyncSession, ids: Sequence[int], fields: Sequence[str], dialect: str
+) -> list[dict[str, Any]]:
     wanted = [f for f in (fields or EVENT_FIELDS) if f != "distance_km"]
     want = set(wanted)
     base: dict[int, dict[str, Any]] = {}
     nested: dict[str, dict[int, list[Any]]] = {name: {} for name in _NESTED}
-    dialect = session.get_bind().dialect.name
     for row in await session.execute(_base_query(ids, want, dialect)):
         d = dict(zip(_SCALARS, row[: len(_SCALARS)], strict=True))
         d["extras"] = stored_json(d["extras"])  # rows stored before the JSON rules
