@@ -135,14 +135,39 @@ def _labels(record: Record) -> Record:
     return record
 
 
+def _typed_record(values: Sequence[Any]) -> Record:
+    """A row of `acled_pg` (NULL for a blank, PostgreSQL's types) as `_record` makes the
+    exporter's row: the date as text, the ISO number an integer, coordinates floats."""
+    record: Record = dict(zip(COLUMNS, values, strict=True))
+    record["event_date"] = record["event_date"].isoformat()
+    if record["iso"] is not None:
+        record["iso"] = int(record["iso"])
+    for name in _FLOATS:
+        if record[name] is not None:
+            record[name] = float(record[name])
+    return record
+
+
 def shape_records(values: Sequence[Any], query: AcledQuery) -> list[Record]:
-    record = _record(values)
+    return _shape(_record(values), query)
+
+
+def _shape(record: Record, query: AcledQuery) -> list[Record]:
     records = _monadic(record) if query.export_type == "monadic" else [record]
     if not query.inter_num:
         records = [_labels(r) for r in records]
     if query.fields:
         records = [{name: r[name] for name in query.fields} for r in records]
     return records
+
+
+# Up to this many rows (ACLED's default page is 5,000) a read is one statement whose rows
+# PostgreSQL computes; a larger one (or limit=0, every row) streams through the exporter.
+ONE_READ_ROWS = 5000
+
+
+async def _one_chunk(records: list[Record]) -> AsyncIterator[list[Record]]:
+    yield records
 
 
 @dataclass
@@ -171,6 +196,11 @@ async def read_events(
         if query.export_type == "monadic":
             total += await repository.count_events(session, where, with_target=True)
     stamp = await repository.last_update(session)
+    if dialect == "postgresql" and 0 < query.limit <= ONE_READ_ROWS:
+        # A page: its rows computed by PostgreSQL, read at once on the request's session.
+        rows = await repository.acled_page_rows(session, where, query.limit, query.offset)
+        records = [rec for r in rows for rec in _shape(_typed_record(r), query)]
+        return EventsResult(_one_chunk(records), total, stamp, query.fields or COLUMNS)
     stmt = repository.event_rows_stmt(where, query.limit, query.offset, dialect)
 
     async def chunks() -> AsyncIterator[list[Record]]:
