@@ -44,6 +44,7 @@ from app.aggregates.schemas import AggregateQuery  # noqa: E402
 from app.aggregates.service import statement as aggregate_sql  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
 from app.core.pagination import encode_cursor  # noqa: E402
+from app.events.page_json import page_statement  # noqa: E402
 from app.events.queries import (  # noqa: E402
     EventFilters,
     QueryContext,
@@ -52,6 +53,7 @@ from app.events.queries import (  # noqa: E402
     keyset_page,
     ordered,
 )
+from app.events.serialize import EVENT_FIELDS  # noqa: E402
 from app.exports.acled_pg import copy_statement, inner_columns, join_lists  # noqa: E402
 from app.exports.rows import export_columns  # noqa: E402
 
@@ -509,6 +511,24 @@ def time_sql(url: str, stmt: Any, reps: int) -> tuple[float, float]:
     return statistics.median(samples), percentile(samples, 95)
 
 
+def time_page_sql(url: str, stmt: Any, reps: int) -> tuple[float, float]:
+    """PostgreSQL: the two statements a JSON page runs, directly: its ids (`stmt`), then the
+    page's JSON written by the database (`events.page_json`, every field)."""
+    fields = tuple(f for f in EVENT_FIELDS if f != "distance_km")
+    page = page_statement(fields)
+    engine = create_engine(url)
+    samples = []
+    with engine.connect() as conn:
+        for i in range(reps + 3):
+            t0 = time.perf_counter()
+            ids = [r[1] for r in conn.execute(stmt).all()][:100]
+            conn.execute(page, {"ids": ids}).scalar_one()
+            if i >= 3:
+                samples.append((time.perf_counter() - t0) * 1000)
+    engine.dispose()
+    return statistics.median(samples), percentile(samples, 95)
+
+
 def vm_hwm_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -647,7 +667,11 @@ def run_db(name: str, url: str, n: int, reps: int, reload: bool, port: int) -> d
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
             for q in query_set(n, cursor_token):
                 p50, p95, count = time_http(client, q, reps)
-                s50, s95 = time_sql(url, plain_sql(q, ctx, cursor_raw), reps)
+                stmt = plain_sql(q, ctx, cursor_raw)
+                s50, s95 = time_sql(url, stmt, reps)
+                page50 = page95 = None
+                if name == "postgresql" and q.path == "/v1/events":
+                    page50, page95 = time_page_sql(url, stmt, reps)
                 results.append(
                     {
                         "name": q.name,
@@ -656,6 +680,8 @@ def run_db(name: str, url: str, n: int, reps: int, reload: bool, port: int) -> d
                         "rows": count,
                         "sql_p50": s50,
                         "sql_p95": s95,
+                        "page_p50": page50,
+                        "page_p95": page95,
                     }
                 )
                 print(
@@ -697,7 +723,9 @@ def report(n: int, reps: int, runs: dict[str, dict[str, Any]], args: str) -> str
         f"Data: {n:,} synthetic events (~2 actors, ~1.25 claims each; Zipf over 20 countries, "
         "20,000 places, 600 actors, 150 sources; 10 years). "
         f"HTTP: {reps} sequential requests after 3 warm-ups, one uvicorn worker; "
-        "SQL: the API's main statement (keyset page / GROUP BY) run directly, same driver.",
+        "SQL: the API's main statement (keyset page / GROUP BY) run directly, same driver; "
+        "page SQL (PostgreSQL lists): the ids statement and the page's JSON statement "
+        "(`app/events/page_json.py`, every field) run directly: all the SQL a page runs.",
         f"PostgreSQL settings on the bench database only: {PG_SETTINGS}.",
         "",
     ]
@@ -707,14 +735,18 @@ def report(n: int, reps: int, runs: dict[str, dict[str, Any]], args: str) -> str
             f"## {name}" + (" (PostGIS geography)" if ctx.has_geog else ""),
             "",
             "| query | rows | HTTP p50 ms | HTTP p95 ms | SQL p50 ms | SQL p95 ms "
-            "| HTTP/SQL (p50) |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| HTTP/SQL (p50) | page SQL p50 / p95 ms | HTTP/page SQL (p50) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in run["queries"]:
             ratio = r["p50"] / r["sql_p50"] if r["sql_p50"] > 0 else float("nan")
+            page = page_ratio = "-"
+            if r.get("page_p50"):
+                page = f"{r['page_p50']:.1f} / {r['page_p95']:.1f}"
+                page_ratio = f"{r['p50'] / r['page_p50']:.1f}x"
             lines.append(
                 f"| {r['name']} | {r['rows']} | {r['p50']:.1f} | {r['p95']:.1f} | "
-                f"{r['sql_p50']:.1f} | {r['sql_p95']:.1f} | {ratio:.1f}x |"
+                f"{r['sql_p50']:.1f} | {r['sql_p95']:.1f} | {ratio:.1f}x | {page} | {page_ratio} |"
             )
         e = run["export"]
         lines += [
