@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from app.aggregates.schemas import AggregateQuery  # noqa: E402
 from app.aggregates.service import statement as aggregate_sql  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
+from app.core.names import fold_name  # noqa: E402
 from app.core.pagination import encode_cursor  # noqa: E402
 from app.events.page_json import page_statement  # noqa: E402
 from app.events.queries import (  # noqa: E402
@@ -169,10 +170,21 @@ def make_world(rng: random.Random) -> World:
                     ids.append(pid)
         by_country.append(ids)
     actors = [
-        (i + 1, f"Actor {i + 1}", rng.choice([1, 2, 2, 3, 4, 5, 6, 7, 8]), None, now, now)
+        (
+            i + 1,
+            f"Actor {i + 1}",
+            fold_name(f"Actor {i + 1}"),
+            rng.choice([1, 2, 2, 3, 4, 5, 6, 7, 8]),
+            None,
+            now,
+            now,
+        )
         for i in range(600)
     ]
-    sources = [(i + 1, f"Source {i + 1}", "newspaper", now, now) for i in range(150)]
+    sources = [
+        (i + 1, f"Source {i + 1}", fold_name(f"Source {i + 1}"), "newspaper", now, now)
+        for i in range(150)
+    ]
     return World(places, by_country, actors, sources)
 
 
@@ -273,9 +285,9 @@ PLACE_COLS = (
 )
 TABLES = {
     "places": PLACE_COLS,
-    "actors": "id, name, actor_type, country_code, created_at, updated_at",
-    "sources": "id, name, kind, created_at, updated_at",
-    "campaigns": "id, name, created_at, updated_at",
+    "actors": "id, name, name_key, actor_type, country_code, created_at, updated_at",
+    "sources": "id, name, name_key, kind, created_at, updated_at",
+    "campaigns": "id, name, name_key, created_at, updated_at",
     "events": EVENT_COLS,
     "event_actors": "id, event_id, actor_id, role, status",
     "claims": "id, event_id, source_id, kind, stance, assertion, created_at, updated_at",
@@ -303,7 +315,11 @@ def load_postgresql(n: int) -> None:
             _copy(cur, "places", world.places)
             _copy(cur, "actors", world.actors)
             _copy(cur, "sources", world.sources)
-            _copy(cur, "campaigns", [(i, f"Campaign {i}", now, now) for i in range(1, 6)])
+            _copy(
+                cur,
+                "campaigns",
+                [(i, f"Campaign {i}", fold_name(f"Campaign {i}"), now, now) for i in range(1, 6)],
+            )
             for rows in generate(n, world, rng):
                 _copy(cur, "events", rows.events)
                 _copy(cur, "event_actors", rows.event_actors)
@@ -378,7 +394,10 @@ def load_sqlite(n: int) -> None:
     put("places", world.places)
     put("actors", world.actors)
     put("sources", world.sources)
-    put("campaigns", [(i, f"Campaign {i}", now, now) for i in range(1, 6)])
+    put(
+        "campaigns",
+        [(i, f"Campaign {i}", fold_name(f"Campaign {i}"), now, now) for i in range(1, 6)],
+    )
     for rows in generate(n, world, rng):
         put("events", rows.events)
         put("event_actors", rows.event_actors)
@@ -465,7 +484,7 @@ def plain_sql(q: Query, ctx: QueryContext, cursor: dict[str, Any] | None) -> Any
         else:
             params[k] = v
     if q.path == "/v1/aggregates":
-        stmt, _ = aggregate_sql(AggregateQuery(**params), ctx)  # the API's own statement
+        stmt, _, _ = aggregate_sql(AggregateQuery(**params), ctx)  # the API's own statement
         return stmt
     f = EventFilters(**params)
     return keyset_page(f, conditions(f, ctx), cursor if q.name.startswith("10,000") else None, ctx)
@@ -622,7 +641,13 @@ def cursor_for_page(
 
 
 def serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "CONFLICTDB_CURSOR_SECRET": SECRET}
+    # The response cache off: a repeated request must run its statements, not be a hit.
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CONFLICTDB_CURSOR_SECRET": SECRET,
+        "CONFLICTDB_CACHE_ENABLED": "false",
+    }
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/python"),
