@@ -304,11 +304,14 @@ def _field(name: str) -> Any:
 
 def _lost(value: Any) -> bool:
     """Whether free-form JSON holds an integer that orjson could not read exactly."""
-    if isinstance(value, dict):
-        return any(_lost(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_lost(v) for v in value)
-    return isinstance(value, float) and abs(value) >= LOST_INTEGER
+    kind = type(value)
+    if kind is float:
+        return value >= LOST_INTEGER or value <= -LOST_INTEGER  # type: ignore[no-any-return]
+    if kind is dict:
+        return any(map(_lost, value.values()))
+    if kind is list:
+        return any(map(_lost, value))
+    return False
 
 
 @lru_cache(maxsize=64)
