@@ -104,6 +104,10 @@ def _include_object(
         return False
     if type_ == "column" and name in ("geog", "search_vector"):
         return False
+    # PostgreSQL's copy of the place's country on events (migration 0014, kept by triggers).
+    table = getattr(getattr(obj, "table", None), "name", None)
+    if type_ == "column" and name == "country_code" and table == "events":
+        return False
     return not (
         type_ == "index"
         and reflected
@@ -115,6 +119,7 @@ def _include_object(
             "ix_events_acled_day",
             "ix_places_lat_lon",
             "ix_events_place_date_cover",
+            "ix_events_country_date",
         }
     )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy import Select, String, and_, func, literal_column, or_, select, tuple_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -241,6 +241,11 @@ class EventFilters(EventFilterSet):
         return self.format in {"csv", "geojson", "ndjson"}
 
 
+# PostgreSQL: the event's copy of its place's country (migration 0014, kept by triggers),
+# indexed with the list's order: one country newest first is a range of that index.
+EVENT_COUNTRY: ColumnElement[str] = literal_column("events.country_code", String)
+
+
 def _split_ids(tokens: list[str]) -> tuple[list[int], list[str]]:
     ids = [int(t) for t in tokens if t.isdigit() and len(t) < 12]
     names = [t for t in tokens if not (t.isdigit() and len(t) < 12)]
@@ -250,7 +255,7 @@ def _split_ids(tokens: list[str]) -> tuple[list[int], list[str]]:
 def _place_conditions(f: EventFilterSet, ctx: QueryContext) -> list[ColumnElement[bool]]:
     """Conditions on the event's place (administrative and spatial)."""
     conds: list[ColumnElement[bool]] = []
-    if f.country:
+    if f.country and ctx.dialect != "postgresql":  # PostgreSQL: on the event (`conditions`)
         conds.append(Place.country_code.in_([c.upper() for c in f.country]))
     if f.admin1:
         keys = sorted({k for a in f.admin1 for k in name_keys(a)})
@@ -319,6 +324,8 @@ def conditions(
         if f.actor_role:
             ea = ea.where(EventActor.role.in_(f.actor_role))
         where.append(Event.id.in_(ea))
+    if f.country and ctx.dialect == "postgresql":
+        where.append(EVENT_COUNTRY.in_([c.upper() for c in f.country]))
     place_conds = _place_conditions(f, ctx)
     if place_conds and places_joined:
         where.extend(place_conds)
