@@ -64,7 +64,7 @@ async def list_page(
 ) -> EventListPage:
     """The page after `filters.cursor` in the total order (sort key, id); a bad cursor is a 400."""
     cursor = _cursor(filters, secret)
-    where = conditions(filters, ctx)
+    where = conditions(filters, ctx, country_on_event=True)
     rows = await repository.page_ids(session, keyset_page(filters, where, cursor, ctx))
     has_more = len(rows) > filters.limit
     rows = rows[: filters.limit]
