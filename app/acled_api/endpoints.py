@@ -261,10 +261,6 @@ def _streamed(
     return StreamingResponse(body, media_type=MEDIA_TYPES[fmt])
 
 
-async def _one_chunk(records: list[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
-    yield records
-
-
 async def _listing(
     session: AsyncSession,
     query: AcledQuery,
@@ -273,10 +269,10 @@ async def _listing(
     total: int | None,
 ) -> Response:
     if query.format in ("csv", "txt"):
-        return _streamed(query.format, columns, {}, _one_chunk(records))
+        return _streamed(query.format, columns, {}, service.one_chunk(records))
     body = _envelope(await repository.last_update(session), total)
     if query.format == "xml":
-        return _streamed(query.format, columns, body, _one_chunk(records))
+        return _streamed(query.format, columns, body, service.one_chunk(records))
     body["count"] = len(records)
     body["data"] = records
     return Response(orjson.dumps(body), media_type=MEDIA_TYPES["json"])
@@ -399,11 +395,11 @@ async def read_cast(request: Request, session: SessionDep, _key: AcledKey) -> Re
     )
     columns = query.fields or tuple(CAST_COLUMNS)
     if query.format in ("csv", "txt"):
-        return _streamed(query.format, columns, {}, _one_chunk([]))
+        return _streamed(query.format, columns, {}, service.one_chunk([]))
     body = _envelope(await repository.last_update(session), 0 if query.with_total else None)
     body["messages"] = [CAST_MESSAGE]
     if query.format == "xml":
-        return _streamed(query.format, columns, body, _one_chunk([]))
+        return _streamed(query.format, columns, body, service.one_chunk([]))
     body["count"] = 0
     body["data"] = []
     return Response(orjson.dumps(body), media_type=MEDIA_TYPES["json"])

@@ -166,7 +166,7 @@ def _shape(record: Record, query: AcledQuery) -> list[Record]:
 ONE_READ_ROWS = 5000
 
 
-async def _one_chunk(records: list[Record]) -> AsyncIterator[list[Record]]:
+async def one_chunk(records: list[Record]) -> AsyncIterator[list[Record]]:
     yield records
 
 
@@ -200,7 +200,7 @@ async def read_events(
         # A page: its rows computed by PostgreSQL, read at once on the request's session.
         rows = await repository.acled_page_rows(session, where, query.limit, query.offset)
         records = [rec for r in rows for rec in _shape(_typed_record(r), query)]
-        return EventsResult(_one_chunk(records), total, stamp, query.fields or COLUMNS)
+        return EventsResult(one_chunk(records), total, stamp, query.fields or COLUMNS)
     stmt = repository.event_rows_stmt(where, query.limit, query.offset, dialect)
 
     async def chunks() -> AsyncIterator[list[Record]]:

@@ -5,9 +5,9 @@ The list is the hottest read. ORM entities with a dozen selectin loads cost ~14 
 with their sub-event type and place, one for actors, one for claims, and one UNION for tags,
 campaigns and a probe of which events have casualty, territory, materiel or airspace rows at all
 (rare), so those four are only queried when some exist: 4 round trips for a typical page. Only
-what the requested fields need is read. On PostgreSQL the actors and claims come with the events,
-as JSON arrays of each event's rows (correlated `json_agg`): 2 round trips.
-GET /v1/events/{id} keeps the ORM path; a test holds the two shapes equal.
+what the requested fields need is read. On PostgreSQL the database writes the page instead
+(`page_json`); this path serves SQLite, and PostgreSQL pages that only it writes exactly.
+GET /v1/events/{id} keeps the ORM path; a test holds the shapes equal.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, any_, cast, func, literal, null, select, union_all
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy import Integer, Select, String, any_, cast, literal, null, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -131,23 +131,7 @@ def _base_query(ids: Sequence[int], want: set[str], dialect: str) -> Select[Any]
         )
     if "place" in want:
         stmt = stmt.add_columns(*_PLACE_COLS).outerjoin(Place, Place.id == Event.place_id)
-    if dialect == "postgresql":
-        # The two lists every page shows, as JSON arrays in the same statement: one round trip
-        # and one compiled statement instead of three.
-        for name in _NESTED:
-            if name in want:
-                stmt = stmt.add_columns(_NESTED_JSON[name]())
     return stmt
-
-
-def _json_list(columns: Sequence[Any], order: Any, where: Any, *joins: Any) -> Any:
-    """A correlated subquery: the rows as a JSON array of arrays, in `order` (None if none)."""
-    inner = select(func.json_agg(aggregate_order_by(func.json_build_array(*columns), order))).where(
-        where
-    )
-    for target, on, outer in joins:
-        inner = inner.join(target, on, isouter=outer)
-    return inner.scalar_subquery()
 
 
 _ACTOR_COLS = (
@@ -160,15 +144,6 @@ _ACTOR_COLS = (
     EventActor.claim_id,
     EventActor.note,
 )
-
-
-def _actors_json() -> Any:
-    return _json_list(
-        _ACTOR_COLS,
-        EventActor.id,
-        EventActor.event_id == Event.id,
-        (Actor, Actor.id == EventActor.actor_id, False),
-    )
 
 
 def _claim_cols(src: Any, via: Any) -> tuple[Any, ...]:
@@ -191,21 +166,6 @@ def _claim_cols(src: Any, via: Any) -> tuple[Any, ...]:
         Claim.disputes_claim_id,
         Claim.attributes,
     )
-
-
-def _claims_json() -> Any:
-    src, via = aliased(Source), aliased(Source)
-    return _json_list(
-        _claim_cols(src, via),
-        Claim.id,
-        Claim.event_id == Event.id,
-        (src, src.id == Claim.source_id, False),
-        (via, via.id == Claim.via_source_id, True),
-    )
-
-
-_NESTED = ("actors", "claims")
-_NESTED_JSON = {"actors": _actors_json, "claims": _claims_json}
 
 
 def _small_lists(ids: Sequence[int], want: set[str], dialect: str) -> Select[Any] | None:
@@ -422,7 +382,6 @@ async def _load_in_python(
     wanted = [f for f in (fields or EVENT_FIELDS) if f != "distance_km"]
     want = set(wanted)
     base: dict[int, dict[str, Any]] = {}
-    nested: dict[str, dict[int, list[Any]]] = {name: {} for name in _NESTED}
     for row in await session.execute(_base_query(ids, want, dialect)):
         d = dict(zip(_SCALARS, row[: len(_SCALARS)], strict=True))
         d["extras"] = stored_json(d["extras"])  # rows stored before the JSON rules
@@ -438,24 +397,13 @@ async def _load_in_python(
             cols = row[pos : pos + len(_PLACE_KEYS)]
             d["place"] = None if cols[0] is None else dict(zip(_PLACE_KEYS, cols, strict=True))
             pos += len(_PLACE_KEYS)
-        if dialect == "postgresql":
-            for name in _NESTED:
-                if name in want:
-                    nested[name][d["id"]] = row[pos] or []
-                    pos += 1
         base[d["id"]] = d
     found = [i for i in ids if i in base]
     lists: dict[str, dict[int, list[Any]]] = {}
     if "actors" in want:
-        if dialect == "postgresql":
-            lists["actors"] = {i: [_actor(a) for a in v] for i, v in nested["actors"].items()}
-        else:
-            lists["actors"] = await _actors(session, found, dialect)
+        lists["actors"] = await _actors(session, found, dialect)
     if "claims" in want:
-        if dialect == "postgresql":
-            lists["claims"] = {i: [_claim(i, c) for c in v] for i, v in nested["claims"].items()}
-        else:
-            lists["claims"] = await _claims(session, found, dialect)
+        lists["claims"] = await _claims(session, found, dialect)
     small = _small_lists(found, want, dialect)
     if small is not None:
         tags: dict[int, list[str]] = defaultdict(list)
