@@ -29,7 +29,8 @@ from app.changes.repository import Position
 from app.changes.schemas import ChangesQuery
 from app.core.errors import BadRequest
 from app.core.pagination import decode_cursor, encode_cursor
-from app.events.listing import load_event_dicts, utc_iso
+from app.events.listing import load_event_dicts
+from app.events.serialize import utc_iso
 
 SETTLE_SECONDS = 60
 

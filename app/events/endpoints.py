@@ -133,12 +133,9 @@ async def create_event(
 
 
 @router.get("/{event_id}", summary="One event, nested", response_model=EventRead, responses=ERRORS)
-async def get_event(
-    event_id: PathId, response: Response, session: SessionDep, _key: ReadKey
-) -> Any:
+async def get_event(event_id: PathId, session: SessionDep, _key: ReadKey) -> Response:
     body, etag = await service.get_event(session, event_id)
-    response.headers["ETag"] = etag
-    return body
+    return json_response(body, headers={"ETag": etag})  # built as the list's: not re-validated
 
 
 @router.put(

@@ -12,7 +12,6 @@ GET /v1/events/{id} keeps the ORM path; a test holds the shapes equal.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -24,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from app.core.jsonrules import stored_json
 from app.events.page_json import load_page_json
-from app.events.serialize import EVENT_FIELDS
+from app.events.serialize import EVENT_FIELDS, utc_iso
 from app.models import (
     Actor,
     AirspaceViolation,
@@ -111,11 +110,6 @@ def _among(column: Any, ids: Sequence[int], dialect: str) -> Any:
     if dialect == "postgresql":
         return column == any_(literal(list(ids), ARRAY(Integer)))
     return column.in_(ids)
-
-
-def utc_iso(value: dt.datetime) -> str:
-    """A UTC timestamp as GET /v1/events/{id} writes it (pydantic): `...Z`."""
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def _ref(rid: int | None, name: str | None) -> dict[str, Any] | None:

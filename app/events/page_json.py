@@ -8,7 +8,7 @@ as one `json_agg` in the order of the ids; Python parses that text once with orj
 the same key for key and value for value (a test holds a page equal to GET /v1/events/{id} of
 each of its events), with three rules kept from the Python path:
 
-- timestamps are written as `listing.utc_iso` writes them (`...Z`, microseconds only when
+- timestamps are written as `serialize.utc_iso` writes them (`...Z`, microseconds only when
   non-zero);
 - tags sort by code point (`COLLATE "C"`, Python's `sorted`);
 - latitude and longitude stay floats (PostgreSQL writes 36.0 as 36).
@@ -75,7 +75,7 @@ def _obj(*pairs: tuple[str, Any]) -> Any:
 
 
 def utc_text(column: Any) -> Any:
-    """SQL writing a timestamptz as `listing.utc_iso` does: 2015-10-08T12:00:00[.123456]Z."""
+    """SQL writing a timestamptz as `serialize.utc_iso` does: 2015-10-08T12:00:00[.123456]Z."""
     utc = func.timezone(literal_column("'UTC'"), column)
     fraction = func.nullif(func.to_char(utc, literal_column("'.US'")), literal_column("'.000000'"))
     return func.concat(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -206,12 +207,21 @@ _BUILDERS: dict[str, Callable[[Event], Any]] = {
     "territory_changes": _territory,
     "materiel_losses": _materiel,
     "airspace_violations": _airspace,
-    "campaigns": lambda e: [{"id": c.id, "name": c.name} for c in e.campaigns],
+    # By id, as the list writes them (the relationship has no order of its own).
+    "campaigns": lambda e: [
+        {"id": c.id, "name": c.name} for c in sorted(e.campaigns, key=lambda c: c.id)
+    ],
     "extras": lambda e: stored_json(e.extras),
     "version": lambda e: e.version,
-    "created_at": lambda e: e.created_at.isoformat(),
-    "updated_at": lambda e: e.updated_at.isoformat(),
+    "created_at": lambda e: utc_iso(e.created_at),
+    "updated_at": lambda e: utc_iso(e.updated_at),
 }
+
+
+def utc_iso(value: dt.datetime) -> str:
+    """A UTC timestamp as the API writes it: `2015-10-08T12:00:00[.123456]Z` (pydantic's form,
+    so that a body and its ETag agree whichever path built it)."""
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def event_dict(e: Event, fields: Sequence[str] | None = None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""The list builds events from Core rows (JSON written by PostgreSQL there); they must equal
-GET /v1/events/{id} (the ORM path)."""
+"""The list and GET /v1/events/{id} build events from Core rows (JSON written by PostgreSQL
+there); both must equal the ORM path (`serialize.event_dict`, which writes answer and revisions
+keep), to the type and to the ETag."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
 
 from app.core.config import sync_database_url
+from app.core.etag import etag_of
+from app.events.repository import FULL_LOAD
+from app.events.serialize import event_dict
+from app.models import Event
 from tests.conftest import Api
 from tests.events.test_endpoints import strike, world  # noqa: F401 (a fixture)
 
@@ -20,13 +26,24 @@ async def test_list_items_equal_single_reads(seeded_api: Api) -> None:
     items = (await seeded_api.get("/v1/events", params={"limit": 1000})).json()["items"]
     assert len(items) > 5
     assert any(i["casualties"] for i in items) and any(i["claims"] for i in items)
+    orm = _orm_bodies(seeded_api.database_url)
+    assert set(orm) == {item["id"] for item in items}
     for item in items:
         one = await seeded_api.get(f"/v1/events/{item['id']}")
         assert one.status_code == 200
         single = one.json()
-        # The model leaves campaigns unordered; the list gives them by id.
-        single["campaigns"].sort(key=lambda c: c["id"])
-        assert item == single, item["id"]
+        assert _typed(item) == _typed(single) == _typed(orm[item["id"]]), item["id"]
+        assert one.headers["etag"] == etag_of(orm[item["id"]])
+
+
+def _orm_bodies(database_url: str) -> dict[int, dict[str, Any]]:
+    """Every event as the ORM path writes it (what a write answers and a revision keeps)."""
+    engine = create_engine(sync_database_url(database_url))
+    with Session(engine) as session:
+        events = session.scalars(select(Event).options(*FULL_LOAD)).all()
+        bodies = {e.id: event_dict(e) for e in events}
+    engine.dispose()
+    return bodies
 
 
 async def test_fields_subset_equals_full(seeded_api: Api) -> None:
@@ -74,7 +91,8 @@ async def test_list_writes_values_as_the_single_read(api: Api) -> None:
     engine.dispose()
     [item] = (await api.get("/v1/events", params={"sort": "-id", "limit": 1})).json()["items"]
     single = (await api.get(f"/v1/events/{event_id}")).json()
-    assert _typed(item) == _typed(single)
+    orm = _orm_bodies(api.database_url)[event_id]
+    assert _typed(item) == _typed(single) == _typed(orm)
     assert item["place"]["latitude"] == 36.0 and isinstance(item["place"]["latitude"], float)
     assert item["tags"] == sorted(body["tags"])
     assert item["created_at"] == "2015-10-08T12:00:00.120000Z"
