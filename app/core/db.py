@@ -129,14 +129,20 @@ class WriteGate:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's read session; open until the response is sent, rolled back then."""
+    """The request's read session; open until the response is sent, ended then.
+
+    Reads never write, so ending with COMMIT or ROLLBACK is the same to the database; COMMIT
+    keeps psycopg's prepared statements, which it discards on every ROLLBACK (a page's JSON
+    statement costs ~3 ms to parse and plan, ~5 ms to run). A failed read rolls back."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with factory() as session:
         try:
             yield session
-        finally:
-            # Reads never write: whatever the transaction holds is released, not committed.
+        except BaseException:
             await session.rollback()
+            raise
+        else:
+            await session.commit()
 
 
 async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
