@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from app.core.schemas import no_nul
 from app.events.queries import EventFilterSet
 
 Interval = Literal["day", "week", "month", "year"]
@@ -59,7 +60,9 @@ class AggregateQuery(EventFilterSet):
         "(lowest best; the default) or `source_order` (the first of `source_order` that "
         "gives one, else the conservative one).",
     )
-    source_order: list[Annotated[str, StringConstraints(min_length=1, max_length=255)]] = Field(
+    source_order: list[
+        Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(no_nul)]
+    ] = Field(
         default_factory=list,
         max_length=20,
         description="Sources (id or name), preferred first; repeat the parameter. Implies "

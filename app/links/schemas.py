@@ -5,13 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.core.rest import DbId, LongText, PageQuery
-from app.core.schemas import StrictModel
+from app.core.schemas import StrictModel, no_nul
 from app.models.links import LinkStatus
 
-Dataset = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+Dataset = Annotated[str, StringConstraints(min_length=1, max_length=32), AfterValidator(no_nul)]
 
 
 class ProposeParams(StrictModel):

@@ -113,6 +113,7 @@ async def test_grouped_rows_state_their_basis_and_fill_keeps_it(seeded: Api) -> 
         ({"policy": "source_order"}, ["query"]),
         ({"policy": "conservative", "source_order": "AFP"}, ["query"]),
         ({"basis": "source", "group_by": "source"}, ["query"]),
+        ({"source_order": "AF\x00P"}, ["query", "source_order", 0]),  # NUL: PostgreSQL refuses it
     ],
 )
 async def test_bad_basis_parameters(seeded: Api, params: dict[str, Any], loc: list[Any]) -> None:

@@ -242,6 +242,8 @@ async def test_review_confirms_groups_and_rejections_stick(linked: Linked) -> No
     [
         ("post", "/v1/links/propose", {"spatial_km": -1}, 422, "validation_error"),
         ("post", "/v1/links/propose", {"datasets": ["acled"]}, 422, "validation_error"),
+        # A NUL byte PostgreSQL text cannot hold (was a 500, found by schemathesis).
+        ("post", "/v1/links/propose", {"datasets": ["acled", "u\u0000"]}, 422, "validation_error"),
         (
             "post",
             "/v1/links/propose",
