@@ -176,6 +176,8 @@ class EventsResult:
     total: int | None
     last_update: int | None
     columns: tuple[str, ...]
+    # The rows when they were read at once (a page): the answer needs no stream.
+    records: list[Record] | None = None
 
 
 async def read_events(
@@ -200,7 +202,7 @@ async def read_events(
         # A page: its rows computed by PostgreSQL, read at once on the request's session.
         rows = await repository.acled_page_rows(session, where, query.limit, query.offset)
         records = [rec for r in rows for rec in _shape(_typed_record(r), query)]
-        return EventsResult(one_chunk(records), total, stamp, query.fields or COLUMNS)
+        return EventsResult(one_chunk(records), total, stamp, query.fields or COLUMNS, records)
     stmt = repository.event_rows_stmt(where, query.limit, query.offset, dialect)
 
     async def chunks() -> AsyncIterator[list[Record]]:

@@ -200,6 +200,11 @@ async def test_a_page_read_at_once_equals_the_streamed_rows(api: Api) -> None:
             assert paged.status_code == 200, paged.text
             start = (page - 1) * 4000 if "export_type" not in params else None
             rows = paged.json()["data"]
+            # The page is one body, the full read a stream: the same envelope, key for key.
+            head = {k: v for k, v in paged.json().items() if k not in ("data", "count")}
+            assert head == {k: v for k, v in streamed.json().items() if k not in ("data", "count")}
+            assert list(paged.json()) == list(streamed.json())
+            assert paged.json()["count"] == len(rows)
             if start is not None:
                 assert rows == every[start : start + 4000], params
             else:  # monadic: a page holds 4,000 events, up to two rows each
