@@ -120,6 +120,7 @@ def _include_object(
             "ix_places_lat_lon",
             "ix_events_place_date_cover",
             "ix_events_country_date",
+            "ix_events_country_acled_day",
         }
     )
 

@@ -5,9 +5,13 @@ every matching event again."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import create_engine, inspect, select, text
 
-from app.acled_api.columns import event_date_expr
+from app.acled_api.columns import Domains, event_date_expr
+from app.acled_api.repository import _page, acled_coded, event_conditions
+from app.acled_api.service import parse_events
 from app.models import Event
 
 
@@ -52,5 +56,43 @@ def test_the_acled_day_order_reads_its_index(database_url: str) -> None:
                 rows = conn.exec_driver_sql(f"EXPLAIN EXECUTE acled_day({args})")
                 plan = "\n".join(r[0] for r in rows)
         assert "ix_events_acled_day" in plan, plan
+    finally:
+        engine.dispose()
+
+
+def _generic_plan(conn: Any, stmt: Any, name: str) -> str:
+    """PostgreSQL's plan of `stmt` once psycopg has prepared it: generic, parameters unknown,
+    with sequential scans and sorts priced out so an unusable index shows."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    names = list(compiled.params)
+    sql = str(compiled)
+    for n, key in enumerate(names, 1):
+        sql = sql.replace(f"%({key})s", f"${n}")
+    conn.execute(text("SET enable_seqscan = off"))
+    conn.execute(text("SET enable_sort = off"))
+    conn.execute(text("SET plan_cache_mode = force_generic_plan"))
+    conn.exec_driver_sql(f"PREPARE {name} AS " + sql)
+    args = ", ".join(f"'{compiled.params[key]}'" for key in names)
+    return "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN EXECUTE {name}({args})"))
+
+
+def test_one_country_newest_first_reads_its_index(database_url: str) -> None:
+    """PostgreSQL: the ACLED API's page of one country filters on the event's copy of the
+    country (migration 0014) and reads ix_events_country_acled_day (0015) in order."""
+    if not database_url.startswith("postgresql"):
+        return  # SQLite keeps the join to places (no events.country_code there)
+    query = parse_events(
+        [("country", "Syria"), ("event_date", "2020-01-01"), ("event_date_where", ">=")]
+    )
+    where = event_conditions(query, Domains(["SY"], []), "postgresql")
+    where.append(acled_coded())
+    page = _page(where, 100, 0, "postgresql")
+    stmt = select(page.c.id).order_by(page.c.day.desc(), page.c.id.desc())
+    engine = create_engine(_sync(database_url))
+    try:
+        with engine.connect() as conn:
+            plan = _generic_plan(conn, stmt, "acled_country_day")
+        assert "ix_events_country_acled_day" in plan, plan
+        assert "Sort" not in plan, plan
     finally:
         engine.dispose()
