@@ -331,7 +331,7 @@ def _countries(
     # PostgreSQL: the event's copy of its place's country, indexed with ACLED's day (migration
     # 0015), so one country newest first is a range of an index.
     column = EVENT_COUNTRY if dialect == "postgresql" else Place.country_code
-    return column.in_(codes)  # type: ignore[no-any-return]
+    return column.in_(codes)
 
 
 def _region_values(code: str) -> list[Any]:
