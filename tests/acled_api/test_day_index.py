@@ -42,19 +42,8 @@ def test_the_acled_day_order_reads_its_index(database_url: str) -> None:
                 )
                 plan = "\n".join(str(r[-1]) for r in rows)
             else:
-                # As the server runs it once psycopg has prepared it: a generic plan, the
-                # parameters unknown.
-                names_ = list(compiled.params)
-                sql = str(compiled)
-                for n, name in enumerate(names_, 1):
-                    sql = sql.replace(f"%({name})s", f"${n}")
-                args = ", ".join(str(int(compiled.params[name])) for name in names_)
-                conn.execute(text("SET enable_seqscan = off"))
-                conn.execute(text("SET enable_sort = off"))
-                conn.execute(text("SET plan_cache_mode = force_generic_plan"))
-                conn.exec_driver_sql("PREPARE acled_day AS " + sql)
-                rows = conn.exec_driver_sql(f"EXPLAIN EXECUTE acled_day({args})")
-                plan = "\n".join(r[0] for r in rows)
+                # As the server runs it once psycopg has prepared it: a generic plan.
+                plan = _generic_plan(conn, stmt, "acled_day")
         assert "ix_events_acled_day" in plan, plan
     finally:
         engine.dispose()
