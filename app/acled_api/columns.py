@@ -328,10 +328,9 @@ def _countries(
     codes = matching(domains.country_codes, f, value_of)
     if not codes:
         return false()
-    # PostgreSQL: the event's copy of its place's country, indexed with ACLED's day (migration
-    # 0015), so one country newest first is a range of an index.
-    column = EVENT_COUNTRY if dialect == "postgresql" else Place.country_code
-    return column.in_(codes)
+    # The event's copy of its place's country, indexed with ACLED's day (migrations 0015,
+    # 0016), so one country newest first is a range of an index.
+    return EVENT_COUNTRY.in_(codes)
 
 
 def _region_values(code: str) -> list[Any]:

@@ -1,5 +1,5 @@
-"""country= follows the event's place through every change (on PostgreSQL the code is copied
-onto the event by triggers, migration 0014; SQLite joins the place)."""
+"""country= follows the event's place through every change (the code is copied onto the event
+by triggers: migration 0014 on PostgreSQL, 0016 on SQLite)."""
 
 from __future__ import annotations
 
