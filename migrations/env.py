@@ -104,7 +104,7 @@ def _include_object(
         return False
     if type_ == "column" and name in ("geog", "search_vector"):
         return False
-    # PostgreSQL's copy of the place's country on events (migration 0014, kept by triggers).
+    # The copy of the place's country on events (migrations 0014 and 0016, kept by triggers).
     table = getattr(getattr(obj, "table", None), "name", None)
     if type_ == "column" and name == "country_code" and table == "events":
         return False
