@@ -323,7 +323,7 @@ def _float(column: Any, f: Filter) -> ColumnElement[bool]:
 
 
 def _countries(
-    f: Filter, domains: Domains, value_of: Callable[[str], list[Any]], dialect: str
+    f: Filter, domains: Domains, value_of: Callable[[str], list[Any]]
 ) -> ColumnElement[bool]:
     codes = matching(domains.country_codes, f, value_of)
     if not codes:
@@ -375,11 +375,11 @@ def condition(f: Filter, domains: Domains, dialect: str) -> ColumnElement[bool]:
         flags = matching((True, False), f, lambda b: ["Civilians targeted" if b else ""])
         return Event.civilian_targeting.in_(flags) if flags else false()
     if c == "iso":
-        return _countries(f, domains, lambda code: [country_info(code).iso_numeric], dialect)
+        return _countries(f, domains, lambda code: [country_info(code).iso_numeric])
     if c == "country":
-        return _countries(f, domains, lambda code: [country_info(code).name], dialect)
+        return _countries(f, domains, lambda code: [country_info(code).name])
     if c == "region":
-        return _countries(f, domains, _region_values, dialect)
+        return _countries(f, domains, _region_values)
     if c in {"admin1", "admin2", "admin3", "location"}:
         column = Place.name if c == "location" else getattr(Place, c)
         return compare(kept(c, column, dialect), f)

@@ -7,7 +7,8 @@ campaigns and a probe of which events have casualty, territory, materiel or airs
 (rare), so those four are only queried when some exist: 4 round trips for a typical page. Only
 what the requested fields need is read. On PostgreSQL the database writes the page instead
 (`page_json`); this path serves SQLite, and PostgreSQL pages that only it writes exactly.
-GET /v1/events/{id} keeps the ORM path; a test holds the shapes equal.
+GET /v1/events/{id} reads its event here too, as a page of one; writes answer with the ORM path
+(`serialize.event_dict`), and a test holds the three equal.
 """
 
 from __future__ import annotations

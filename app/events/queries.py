@@ -336,10 +336,9 @@ def conditions(
         if f.actor_role:
             ea = ea.where(EventActor.role.in_(f.actor_role))
         where.append(Event.id.in_(ea))
-    on_event = country_on_event
-    if f.country and on_event:
+    if f.country and country_on_event:
         where.append(EVENT_COUNTRY.in_([c.upper() for c in f.country]))
-    place_conds = _place_conditions(f, ctx, with_country=not on_event)
+    place_conds = _place_conditions(f, ctx, with_country=not country_on_event)
     if place_conds and places_joined:
         where.extend(place_conds)
     elif place_conds:

@@ -6,8 +6,8 @@ day index newest first and joined each event to its place until 100 Syrian event
 (~5 ms of the database per page on the peer bench's 1M ACLED rows, the slowest statement of the
 ACLED API's page). On the event's own copy of the country (migration 0014) with this index, the
 page is a range of the index read backwards. The expression is 0013's, spelled the same way
-(app/acled_api/columns.py:event_date_expr); SQLite has no events.country_code and keeps the
-join.
+(app/acled_api/columns.py:event_date_expr). SQLite gets the column and this index in
+migration 0016.
 
 Revision ID: 0015
 Revises: 0014
