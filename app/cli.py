@@ -28,19 +28,12 @@ def _settings(database_url: str | None) -> Settings:
     return Settings()
 
 
-async def _run_in_session(settings: Settings, what: str, seeds_dir: Path | None = None) -> str:
+async def _seed(settings: Settings, seeds_dir: Path | None = None) -> str:
     from app.core.db import make_engine, make_sessionmaker
-    from app.taxonomy.service import load_taxonomy
 
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
-            if what == "taxonomy":
-                from app.gazetteer.service import load_gazetteer
-
-                changed = await load_taxonomy(session)
-                gazetteer = await session.run_sync(lambda s: load_gazetteer(s.connection()))
-                return f"taxonomy: {changed} rows added or changed\n{gazetteer}"
             from app.seeding.loader import DEFAULT_SEEDS_DIR, load_seeds
 
             report = await load_seeds(session, seeds_dir or DEFAULT_SEEDS_DIR)
@@ -52,11 +45,10 @@ async def _run_in_session(settings: Settings, what: str, seeds_dir: Path | None 
 @cli.command()
 def migrate(database_url: DbOption = None) -> None:
     """Apply all migrations, load the event types and the admin-1 units (idempotent)."""
-    from app.core.migrations import upgrade
+    from app.core.migrations import migrate as migrate_to_head
 
     settings = _settings(database_url)
-    upgrade(settings.database_url)
-    typer.echo(asyncio.run(_run_in_session(settings, "taxonomy")))
+    typer.echo(migrate_to_head(settings.database_url))
 
 
 @cli.command()
@@ -66,7 +58,7 @@ def seed(
 ) -> None:
     """Load the seed report's events (idempotent: a second run changes nothing)."""
     settings = _settings(database_url)
-    typer.echo(asyncio.run(_run_in_session(settings, "seed", seeds_dir)))
+    typer.echo(asyncio.run(_seed(settings, seeds_dir)))
 
 
 def default_workers() -> int:

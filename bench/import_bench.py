@@ -16,7 +16,6 @@ Then it writes the markdown table, the command and the machine to --out.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import os
 import platform
@@ -34,11 +33,9 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.core.db import make_engine, make_sessionmaker  # noqa: E402
-from app.core.migrations import upgrade  # noqa: E402
+from app.core.migrations import migrate  # noqa: E402
 from app.imports.problems import ImportReport  # noqa: E402
 from app.imports.service import ImportRequest, run_import  # noqa: E402
-from app.taxonomy.service import load_taxonomy  # noqa: E402
 
 PG_ADMIN = os.environ.get("CONFLICTDB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DB = "conflictdb_import_bench"
@@ -73,15 +70,7 @@ def fresh_database(kind: str) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
         url = f"sqlite+aiosqlite:///{SQLITE_PATH}"
-    upgrade(url)
-
-    async def _taxonomy() -> None:
-        engine = make_engine(url)
-        async with make_sessionmaker(engine)() as session, session.begin():
-            await load_taxonomy(session)
-        await engine.dispose()
-
-    asyncio.run(_taxonomy())
+    migrate(url)  # as `conflictdb migrate`: the schema, the event types, the admin-1 units
     return url
 
 

@@ -34,7 +34,6 @@ must do on this machine. The machine is shared: compare only figures of one run.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import os
@@ -55,11 +54,9 @@ from acled_copies import acled_copies  # noqa: E402
 from import_bench import PG_ADMIN, PG_DB, SQLITE_PATH, copy_csv, machine, synthetic  # noqa: E402
 from import_bench import fresh_database as fresh_import_database  # noqa: E402
 
-from app.core.db import make_engine, make_sessionmaker  # noqa: E402
-from app.core.migrations import upgrade  # noqa: E402
+from app.core.migrations import migrate  # noqa: E402
 from app.imports.service import _transaction  # noqa: E402
 from app.imports.staging import staging_for  # noqa: E402
-from app.taxonomy.service import load_taxonomy  # noqa: E402
 
 csv.field_size_limit(2**31 - 1)
 
@@ -174,15 +171,7 @@ def floor_pg(path: Path, dumps: dict[str, tuple[list[str], Path]]) -> dict[str, 
 
 def fresh_schema(url: str) -> None:
     """Migrated, with the taxonomy the events refer to (as bench/import_bench.py makes one)."""
-    upgrade(url)
-
-    async def _taxonomy() -> None:
-        engine = make_engine(url)
-        async with make_sessionmaker(engine)() as session, session.begin():
-            await load_taxonomy(session)
-        await engine.dispose()
-
-    asyncio.run(_taxonomy())
+    migrate(url)  # as `conflictdb migrate`: the schema, the event types, the admin-1 units
 
 
 # The least reading the file in Python costs: csv.reader over it, touching nothing.

@@ -17,7 +17,6 @@ PostgreSQL settings are set on the bench database only (ALTER DATABASE ... SET),
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import math
 import os
@@ -42,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.aggregates.schemas import AggregateQuery  # noqa: E402
 from app.aggregates.service import statement as aggregate_sql  # noqa: E402
-from app.core.migrations import upgrade  # noqa: E402
+from app.core.migrations import migrate  # noqa: E402
 from app.core.names import fold_name  # noqa: E402
 from app.core.pagination import encode_cursor  # noqa: E402
 from app.events.page_json import page_statement  # noqa: E402
@@ -351,17 +350,7 @@ def _copy(cur: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
 
 
 def _migrate(url: str) -> None:
-    upgrade(url)
-    from app.core.db import make_engine, make_sessionmaker
-    from app.taxonomy.service import load_taxonomy
-
-    async def _load() -> None:
-        engine = make_engine(url)
-        async with make_sessionmaker(engine)() as session, session.begin():
-            await load_taxonomy(session)
-        await engine.dispose()
-
-    asyncio.run(_load())
+    migrate(url)  # as `conflictdb migrate`: the schema, the event types, the admin-1 units
 
 
 def _sqlite_value(v: Any) -> Any:

@@ -18,12 +18,10 @@ from sqlalchemy.orm import Session
 from app.auth.service import mint_key
 from app.core.config import Settings, sync_database_url
 from app.core.db import make_engine, make_sessionmaker, make_sync_engine
-from app.core.migrations import upgrade
+from app.core.migrations import migrate
 from app.gazetteer.repository import SHIPPED
-from app.gazetteer.service import load_gazetteer
 from app.main import create_app
 from app.models import Base
-from app.taxonomy.service import load_taxonomy
 
 PG_ADMIN_URL = os.environ.get(
     "CONFLICTDB_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -67,17 +65,7 @@ def _pg_available() -> str | None:
 
 
 def _migrate(url: str) -> None:
-    upgrade(url)
-    import asyncio
-
-    async def _load() -> None:
-        engine = make_engine(url)
-        async with make_sessionmaker(engine)() as session, session.begin():
-            await load_taxonomy(session)
-            await session.run_sync(lambda s: load_gazetteer(s.connection()))
-        await engine.dispose()
-
-    asyncio.run(_load())
+    migrate(url)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

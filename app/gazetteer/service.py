@@ -115,7 +115,9 @@ def attach_places(conn: Connection, ids: Sequence[int] | None = None) -> int:
     """Attach every place that has no unit yet (see the module's rules), or those of `ids`;
     returns how many got a unit."""
     rows = repository.unattached(conn, ids)
-    if not rows:
+    if not rows or repository.unit_count(conn) == 0:
+        # No units loaded (a schema migrated without `load_reference`): nothing to attach to,
+        # and a name learned from the shipped outlines would name a unit that is not there.
         return 0
     keys = repository.keys_of(conn, (r.country_code for r in rows))
     usable = [

@@ -10,6 +10,11 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete
+
+from app.core.db import make_sync_engine
+from app.gazetteer.service import load_gazetteer
+from app.models import AdminUnit, AdminUnitName
 from tests.conftest import Api, shared_file
 from tests.imports.support import FIXTURES, event_id, query, run_file
 from tests.imports.test_native import arrange
@@ -103,3 +108,26 @@ async def test_a_json_import_attaches_its_places(api: Api) -> None:
     strike = await get_event(api, "reports", "R1")
     assert strike["place"]["admin1"] == "Hama"
     assert strike["place"]["admin1_code"] == "SY-HM"
+
+
+async def test_an_import_into_a_schema_without_the_units_attaches_nothing(
+    api: Api, tmp_path: Path
+) -> None:
+    """A database migrated without `load_reference` has no units: the import commits, and no
+    name is learned for a unit that is not there (it failed on the foreign key)."""
+    header, rows = ucdp_rows()
+    rows = rows[:300]  # 19 governorates' names, each carried by several places
+    engine = make_sync_engine(api.database_url)
+    with engine.begin() as conn:
+        conn.execute(delete(AdminUnitName))
+        conn.execute(delete(AdminUnit))
+    try:
+        report = await run_file(api.database_url, write(tmp_path / "a.csv", header, rows), "ucdp")
+        assert report.committed and report.inserted == len(rows), report.rejects[:3]
+        assert query(api.database_url, "SELECT count(*) FROM admin_unit_names") == [(0,)]
+        attached = "SELECT count(*) FROM places WHERE admin1_code IS NOT NULL"
+        assert query(api.database_url, attached) == [(0,)]
+    finally:
+        with engine.begin() as conn:
+            load_gazetteer(conn)
+        engine.dispose()
