@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, String, and_, case, distinct, exists, func, or_, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -107,13 +108,15 @@ def _page(where: Sequence[ColumnElement[bool]], limit: int, offset: int, dialect
 
 async def acled_page_rows(
     session: AsyncSession, where: Sequence[ColumnElement[bool]], limit: int, offset: int
-) -> list[tuple[Any, ...]]:
+) -> tuple[list[tuple[Any, ...]], int | None]:
     """PostgreSQL: a page of ACLED's 31 columns computed by the database (`acled_pg`), in the
-    order of `event_rows_stmt`: the page's ids, then their rows (two constant statements)."""
+    order of `event_rows_stmt`, and `last_update`, in two round trips: the page's ids with the
+    latest change's stamps (one row), then the ids' rows (a constant statement)."""
     page = _page(where, limit, offset, "postgresql")
-    ordered = select(page.c.id).order_by(page.c.day.desc(), page.c.id.desc())
-    ids = [r[0] for r in await session.execute(ordered)]
-    return await acled_rows(session, ids)
+    ids_in_order = aggregate_order_by(page.c.id, page.c.day.desc(), page.c.id.desc())
+    ids_and_stamps = select(select(func.array_agg(ids_in_order)).scalar_subquery(), *_STAMPS)
+    ids, changed, deleted = (await session.execute(ids_and_stamps)).one()
+    return await acled_rows(session, ids or []), _stamp(changed, deleted)
 
 
 async def count_events(
@@ -127,13 +130,20 @@ async def count_events(
     return int((await session.execute(stmt)).scalar_one())
 
 
+# The latest edit and the latest deletion (each an index's last entry).
+_STAMPS = (
+    select(func.max(Event.updated_at)).scalar_subquery(),
+    select(func.max(EventTombstone.deleted_at)).scalar_subquery(),
+)
+
+
 async def last_update(session: AsyncSession) -> int | None:
     """Unix seconds of the latest change: an edit or a deletion."""
-    both = select(
-        select(func.max(Event.updated_at)).scalar_subquery(),
-        select(func.max(EventTombstone.deleted_at)).scalar_subquery(),
-    )
-    changed, deleted = (await session.execute(both)).one()  # one round trip
+    changed, deleted = (await session.execute(select(*_STAMPS))).one()  # one round trip
+    return _stamp(changed, deleted)
+
+
+def _stamp(changed: Any, deleted: Any) -> int | None:
     stamps = [_aware(v) for v in (changed, deleted) if v is not None]
     return int(max(stamps).timestamp()) if stamps else None
 

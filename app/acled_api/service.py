@@ -197,12 +197,12 @@ async def read_events(
         total = await repository.count_events(session, where)
         if query.export_type == "monadic":
             total += await repository.count_events(session, where, with_target=True)
-    stamp = await repository.last_update(session)
     if dialect == "postgresql" and 0 < query.limit <= ONE_READ_ROWS:
         # A page: its rows computed by PostgreSQL, read at once on the request's session.
-        rows = await repository.acled_page_rows(session, where, query.limit, query.offset)
+        rows, stamp = await repository.acled_page_rows(session, where, query.limit, query.offset)
         records = [rec for r in rows for rec in _shape(_typed_record(r), query)]
         return EventsResult(one_chunk(records), total, stamp, query.fields or COLUMNS, records)
+    stamp = await repository.last_update(session)
     stmt = repository.event_rows_stmt(where, query.limit, query.offset, dialect)
 
     async def chunks() -> AsyncIterator[list[Record]]:

@@ -39,11 +39,13 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+from app.core.db import driver_rows
 from app.events.serialize import EVENT_FIELDS
 from app.models import (
     Actor,
@@ -62,6 +64,7 @@ from app.models import (
     campaign_events,
 )
 
+_DIALECT = psycopg_dialect()  # type: ignore[no-untyped-call]
 # orjson reads an integer beyond 64 bits as a float at least this large.
 LOST_INTEGER = float(2**63)
 
@@ -96,7 +99,7 @@ class _Grouped:
     stmt: Select[Any]
 
 
-def _list(doc: Any, order: Any, event_id: Any, *joins: tuple[Any, Any]) -> _Grouped:
+def _list(doc: Any, order: Any, event_id: Any, *lookups: Any) -> _Grouped:
     """The rows' docs of each of the page's events as a JSON array in `order`.
 
     One grouped scan per table for the page (event_id = ANY(ids)): as correlated subqueries,
@@ -104,9 +107,19 @@ def _list(doc: Any, order: Any, event_id: Any, *joins: tuple[Any, Any]) -> _Grou
     inner = select(
         event_id.label("event_id"), func.json_agg(aggregate_order_by(doc, order)).label("j")
     )
-    for target, on in joins:
-        inner = inner.outerjoin(target, on)
+    for lookup in lookups:
+        inner = inner.outerjoin(lookup, true())
     return _Grouped(inner.where(event_id == any_(IDS)).group_by(event_id))
+
+
+def _row_of(model: Any, key: Any, *names: str) -> Any:
+    """The row of `model` whose id is `key`, looked up for each row of a list (LEFT JOIN
+    LATERAL ... ON true). OFFSET 0 keeps it a subquery of its own: as a plain join PostgreSQL's
+    generic plan (10 ids assumed) hashed the whole table for each list (3,283 actors and 2,260
+    sources of the 1M ACLED rows), whatever the page's size: GET /v1/events/{id} 3.0 -> 2.0 ms,
+    a page of 100 4.9 -> 4.7 ms."""
+    columns = [getattr(model, name) for name in ("id", *names)]
+    return select(*columns).where(model.id == key).offset(literal_column("0")).lateral()
 
 
 def _ref(id_column: Any, name_column: Any) -> Any:
@@ -149,29 +162,31 @@ def _place() -> Any:
 
 
 def _actors() -> Any:
-    ea, a = EventActor, Actor
+    ea = EventActor
+    a = _row_of(Actor, ea.actor_id, "name", "actor_type", "country_code")
     doc = _obj(
         ("actor_id", ea.actor_id),
-        ("name", a.name),
-        ("actor_type", a.actor_type),
-        ("country_code", a.country_code),
+        ("name", a.c.name),
+        ("actor_type", a.c.actor_type),
+        ("country_code", a.c.country_code),
         ("role", ea.role),
         ("status", ea.status),
         ("claim_id", ea.claim_id),
         ("note", ea.note),
     )
-    return _list(doc, ea.id, ea.event_id, (a, a.id == ea.actor_id))
+    return _list(doc, ea.id, ea.event_id, a)
 
 
 def _claims() -> Any:
     c = Claim
-    src, via = aliased(Source), aliased(Source)
+    src = _row_of(Source, c.source_id, "name", "kind")
+    via = _row_of(Source, c.via_source_id, "name", "kind")
     doc = _obj(
         ("id", c.id),
         ("event_id", c.event_id),
         ("campaign_id", c.campaign_id),
-        ("source", _source(src)),
-        ("via_source", case((via.id.is_(None), None), else_=_source(via))),
+        ("source", _source(src.c)),
+        ("via_source", case((via.c.id.is_(None), None), else_=_source(via.c))),
         ("document_id", c.document_id),
         ("kind", c.kind),
         ("stance", c.stance),
@@ -182,13 +197,7 @@ def _claims() -> Any:
         ("disputes_claim_id", c.disputes_claim_id),
         ("attributes", c.attributes),
     )
-    return _list(
-        doc,
-        c.id,
-        c.event_id,
-        (src, src.id == c.source_id),
-        (via, via.id == c.via_source_id),
-    )
+    return _list(doc, c.id, c.event_id, src, via)
 
 
 def _tags() -> _Grouped:
@@ -197,57 +206,56 @@ def _tags() -> _Grouped:
 
 
 def _campaigns() -> _Grouped:
-    ce, cp = campaign_events.c, Campaign
-    doc = _obj(("id", cp.id), ("name", cp.name))
-    return _list(doc, cp.id, ce.event_id, (cp, cp.id == ce.campaign_id))
+    ce = campaign_events.c
+    cp = _row_of(Campaign, ce.campaign_id, "name")
+    doc = _obj(("id", cp.c.id), ("name", cp.c.name))
+    return _list(doc, cp.c.id, ce.event_id, cp)
 
 
 def _casualties() -> Any:
-    f, who = CasualtyFigure, aliased(Actor)
+    f = CasualtyFigure
+    who = _row_of(Actor, f.actor_id, "name")
     doc = _obj(
         ("id", f.id),
         ("claim_id", f.claim_id),
         ("outcome", f.outcome),
         ("casualty_group", f.casualty_group),
-        ("actor", _ref(f.actor_id, who.name)),
+        ("actor", _ref(f.actor_id, who.c.name)),
         ("low", f.count_low),
         ("best", f.count_best),
         ("high", f.count_high),
         ("qualifier", f.qualifier),
     )
-    return _list(doc, f.id, f.event_id, (who, who.id == f.actor_id))
+    return _list(doc, f.id, f.event_id, who)
 
 
 def _territory() -> Any:
-    t, place, gained, lost = TerritoryChange, aliased(Place), aliased(Actor), aliased(Actor)
+    t = TerritoryChange
+    place = _row_of(Place, t.place_id, "name")
+    gained = _row_of(Actor, t.gained_by_actor_id, "name")
+    lost = _row_of(Actor, t.lost_by_actor_id, "name")
     doc = _obj(
         ("id", t.id),
         ("claim_id", t.claim_id),
-        ("place", _ref(t.place_id, place.name)),
+        ("place", _ref(t.place_id, place.c.name)),
         ("place_kind", t.place_kind),
-        ("gained_by", _ref(t.gained_by_actor_id, gained.name)),
-        ("lost_by", _ref(t.lost_by_actor_id, lost.name)),
+        ("gained_by", _ref(t.gained_by_actor_id, gained.c.name)),
+        ("lost_by", _ref(t.lost_by_actor_id, lost.c.name)),
         ("low", t.count_low),
         ("best", t.count_best),
         ("high", t.count_high),
         ("qualifier", t.qualifier),
     )
-    return _list(
-        doc,
-        t.id,
-        t.event_id,
-        (place, place.id == t.place_id),
-        (gained, gained.id == t.gained_by_actor_id),
-        (lost, lost.id == t.lost_by_actor_id),
-    )
+    return _list(doc, t.id, t.event_id, place, gained, lost)
 
 
 def _materiel() -> Any:
-    m, owner = MaterielLoss, aliased(Actor)
+    m = MaterielLoss
+    owner = _row_of(Actor, m.owner_actor_id, "name")
     doc = _obj(
         ("id", m.id),
         ("claim_id", m.claim_id),
-        ("owner", _ref(m.owner_actor_id, owner.name)),
+        ("owner", _ref(m.owner_actor_id, owner.c.name)),
         ("item", m.item),
         ("outcome", m.outcome),
         ("low", m.quantity_low),
@@ -255,22 +263,23 @@ def _materiel() -> Any:
         ("high", m.quantity_high),
         ("qualifier", m.qualifier),
     )
-    return _list(doc, m.id, m.event_id, (owner, owner.id == m.owner_actor_id))
+    return _list(doc, m.id, m.event_id, owner)
 
 
 def _airspace() -> Any:
-    a, violator = AirspaceViolation, aliased(Actor)
+    a = AirspaceViolation
+    violator = _row_of(Actor, a.violating_actor_id, "name")
     doc = _obj(
         ("id", a.id),
         ("claim_id", a.claim_id),
-        ("violating_actor", _ref(a.violating_actor_id, violator.name)),
+        ("violating_actor", _ref(a.violating_actor_id, violator.c.name)),
         ("violated_country_code", a.violated_country_code),
         ("low", a.count_low),
         ("best", a.count_best),
         ("high", a.count_high),
         ("qualifier", a.qualifier),
     )
-    return _list(doc, a.id, a.event_id, (violator, violator.id == a.violating_actor_id))
+    return _list(doc, a.id, a.event_id, violator)
 
 
 def _field(name: str) -> Any:
@@ -331,6 +340,12 @@ def page_statement(fields: tuple[str, ...]) -> Select[Any]:
     return stmt
 
 
+@lru_cache(maxsize=64)
+def page_sql(fields: tuple[str, ...]) -> str:
+    """`page_statement` compiled once, for psycopg (its `%(ids)s` placeholder)."""
+    return str(page_statement(fields).compile(dialect=_DIALECT))
+
+
 async def load_page_json(
     session: AsyncSession, ids: Sequence[int], fields: Sequence[str] = ()
 ) -> list[dict[str, Any]] | None:
@@ -339,8 +354,7 @@ async def load_page_json(
     if not ids:
         return []
     wanted = tuple(f for f in (fields or EVENT_FIELDS) if f != "distance_km")
-    stmt = page_statement(wanted)
-    text = (await session.execute(stmt, {"ids": list(ids)})).scalar_one()
+    ((text,),) = await driver_rows(session, page_sql(wanted), {"ids": list(ids)})
     if text is None:
         return []
     items: list[dict[str, Any]] = orjson.loads(text)

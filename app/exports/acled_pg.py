@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.acled.format import ACLED_MARK, KEPT_KINDS, WEEK_SPAN_DAYS
+from app.core.db import driver_rows
 from app.exports.countries import _acled_table, country_info
 from app.models import Event, Place, SubEventType
 
@@ -274,13 +275,7 @@ async def acled_rows(session: AsyncSession, ids: Sequence[int]) -> list[tuple[An
     blank), read in the session's transaction."""
     if not ids:
         return []
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
-    params = {"ids": list(ids)}
-    async with driver.cursor() as cur:
-        await cur.execute(rows_by_ids_sql(), params)
-        return list(await cur.fetchall())
+    return await driver_rows(session, rows_by_ids_sql(), {"ids": list(ids)})
 
 
 async def copy_csv(
