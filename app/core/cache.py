@@ -131,8 +131,13 @@ class VersionProbe:
                 conn = await self.engine.connect()
                 self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             if self.dialect == "postgresql":
-                result = await self._conn.exec_driver_sql("SELECT pg_current_snapshot()::text")
-                return "pg:" + str(result.scalar_one())
+                # On psycopg's connection itself: through SQLAlchemy the probe cost ~0.2 ms
+                # more of the ~1 ms a hit takes.
+                raw = await self._conn.get_raw_connection()
+                driver: Any = raw.driver_connection
+                cur = await driver.execute("SELECT pg_current_snapshot()::text")
+                row = await cur.fetchone()
+                return "pg:" + str(row[0])
             result = await self._conn.exec_driver_sql("PRAGMA data_version")
             value = result.scalar_one()
             if value != self._last:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import redis.asyncio as aioredis
 from sqlalchemy import event
@@ -91,11 +92,26 @@ async def counted(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, l
     app = create_app(Settings(database_url=database_url))
     statements: list[str] = []
     async with app.router.lifespan_context(app):
+        engine = app.state.engine.sync_engine
+        if engine.dialect.name == "postgresql":
+            # Recorded by psycopg's cursors: the hot paths and the probe run SQL on psycopg's
+            # connection itself, which SQLAlchemy's events do not see.
+            class Recording(psycopg.AsyncCursor[Any]):
+                async def execute(self, query: Any, *args: Any, **kw: Any) -> Any:
+                    statements.append(str(query))
+                    return await super().execute(query, *args, **kw)
 
-        def record(*args: Any) -> None:
-            statements.append(str(args[2]))
+            def on_connect(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.driver_connection.cursor_factory = Recording
 
-        event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+            event.listen(engine, "connect", on_connect)
+            await app.state.engine.dispose()  # every connection from now on is recorded
+        else:
+
+            def record(*args: Any) -> None:
+                statements.append(str(args[2]))
+
+            event.listen(engine, "before_cursor_execute", record)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield c, statements
