@@ -68,7 +68,9 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # No JIT: PostgreSQL compiles a statement whose estimated cost passes 100,000, and
         # correlated subqueries (a page's actors, claims) inflate estimates: a 100-row ACLED
         # page spent 490 ms compiling to run 6 ms. Statements here are short by design.
-        kwargs["connect_args"] = {"options": "-c jit=off"}
+        # extra_float_digits 1 (PostgreSQL's default, made sure of): float8 written as text or
+        # JSON is its shortest exact form, which pages built as JSON by the database rely on.
+        kwargs["connect_args"] = {"options": "-c jit=off -c extra_float_digits=1"}
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -12,7 +12,7 @@ from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, SettingsDep, WriteSessionDep
 from app.core.errors import ProblemError
 from app.core.etag import IfMatchDep
-from app.core.responses import json_response
+from app.core.responses import json_response, json_response_with_text
 from app.core.rest import PathId, problems, public_url
 from app.events import reads, service
 from app.events.queries import EventFilters, QueryContext
@@ -106,13 +106,10 @@ async def list_events(
     if page.next_cursor is not None:
         next_url = _next_url(request, page.next_cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'
-    body = {
-        "items": page.items,
-        "next_cursor": page.next_cursor,
-        "next_url": next_url,
-        "total": page.total,
-    }
-    return json_response(body, headers=headers)
+    rest = {"next_cursor": page.next_cursor, "next_url": next_url, "total": page.total}
+    if page.items_json is not None:
+        return json_response_with_text("items", page.items_json, rest, headers=headers)
+    return json_response({"items": page.items, **rest}, headers=headers)
 
 
 @router.post(

@@ -1,4 +1,4 @@
-"""A page of events built as JSON by PostgreSQL: one statement, one text value, one orjson parse.
+"""A page of events built as JSON by PostgreSQL: one statement, one text value.
 
 `listing.load_event_dicts` builds a page from column tuples in Python: ~10 ms of CPU for 100
 events (psycopg's stdlib JSON parse of the nested arrays, datetimes made and formatted, dicts
@@ -11,13 +11,18 @@ each of its events), with three rules kept from the Python path:
 - timestamps are written as `serialize.utc_iso` writes them (`...Z`, microseconds only when
   non-zero);
 - tags sort by code point (`COLLATE "C"`, Python's `sorted`);
-- latitude and longitude stay floats (PostgreSQL writes 36.0 as 36).
+- latitude and longitude stay floats: PostgreSQL writes 36.0 as 36, so an integral value gets
+  its ".0" here (other values are float8's shortest exact text, `extra_float_digits` 1).
 
 Free-form JSON (extras, claim attributes) stored before the JSON rules may hold an integer
-beyond 64 bits, which orjson reads as a float of that size (a float the rules let in is within
-2**53): a page with such a float is read through the Python path instead, which writes such
-integers as their decimal strings (`jsonrules.stored_json`). Looking for them in the parsed
-values costs ~0.2 ms a page; a regular expression over the text cost 5 ms.
+beyond 64 bits, which orjson would read as a float of that size (a float the rules let in is
+within 2**53): the statement says whether the page holds a number of magnitude 2**63 or more
+(a JSON path test, ~0.2 ms a page), and such a page is read through the Python path instead,
+which writes those integers as their decimal strings (`jsonrules.stored_json`).
+
+The list sends the text as PostgreSQL wrote it, inside its answer (`load_page_text`): parsing
+it with orjson and writing it again cost ~1.1 ms of CPU a page of 100. The text is spaced as
+PostgreSQL spaces JSON (`"id" : 1`), which parses to the same values.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    JSON,
     Integer,
     Select,
     Text,
@@ -36,8 +42,10 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    false,
     func,
     literal_column,
+    or_,
     select,
     true,
 )
@@ -65,8 +73,12 @@ from app.models import (
 )
 
 _DIALECT = psycopg_dialect()  # type: ignore[no-untyped-call]
-# orjson reads an integer beyond 64 bits as a float at least this large.
-LOST_INTEGER = float(2**63)
+# Numbers orjson could not read exactly (an integer beyond 64 bits; no float the JSON rules let
+# in is this large), anywhere in a free-form JSON value.
+LOST = (
+    '\'strict $.** ? (@.type() == "number" && '
+    "(@ >= 9223372036854775808 || @ <= -9223372036854775808))'"
+)
 
 
 def _obj(*pairs: tuple[str, Any]) -> Any:
@@ -99,14 +111,16 @@ class _Grouped:
     stmt: Select[Any]
 
 
-def _list(doc: Any, order: Any, event_id: Any, *lookups: Any) -> _Grouped:
-    """The rows' docs of each of the page's events as a JSON array in `order`.
+def _list(doc: Any, order: Any, event_id: Any, *lookups: Any, lost: Any = None) -> _Grouped:
+    """The rows' docs of each of the page's events as a JSON array in `order` (and whether any
+    row's `lost` holds, as column `lost`).
 
     One grouped scan per table for the page (event_id = ANY(ids)): as correlated subqueries,
     eight per event, the executor's per-event start-up cost ~8 ms a page."""
-    inner = select(
-        event_id.label("event_id"), func.json_agg(aggregate_order_by(doc, order)).label("j")
-    )
+    columns = [event_id.label("event_id"), func.json_agg(aggregate_order_by(doc, order)).label("j")]
+    if lost is not None:
+        columns.append(func.bool_or(lost).label("lost"))
+    inner = select(*columns)
     for lookup in lookups:
         inner = inner.outerjoin(lookup, true())
     return _Grouped(inner.where(event_id == any_(IDS)).group_by(event_id))
@@ -120,6 +134,18 @@ def _row_of(model: Any, key: Any, *names: str) -> Any:
     a page of 100 4.9 -> 4.7 ms."""
     columns = [getattr(model, name) for name in ("id", *names)]
     return select(*columns).where(model.id == key).offset(literal_column("0")).lateral()
+
+
+def _lost_in(column: Any) -> Any:
+    """Whether a jsonb value holds a number orjson could not read exactly (see LOST)."""
+    return func.jsonb_path_exists(column, literal_column(LOST))
+
+
+def _float(column: Any) -> Any:
+    """A float8 as JSON that reads back as a float: 36.0, not PostgreSQL's 36."""
+    as_json = func.to_json(column)
+    integral = cast(func.concat(cast(as_json, Text), literal_column("'.0'")), JSON)
+    return case((column == func.trunc(column), integral), else_=as_json)
 
 
 def _ref(id_column: Any, name_column: Any) -> Any:
@@ -153,8 +179,8 @@ def _place() -> Any:
         ("admin1", p.admin1),
         ("admin2", p.admin2),
         ("admin3", p.admin3),
-        ("latitude", p.latitude),
-        ("longitude", p.longitude),
+        ("latitude", _float(p.latitude)),
+        ("longitude", _float(p.longitude)),
         ("geo_precision", p.geo_precision),
         ("admin1_code", p.admin1_code),
     )
@@ -197,7 +223,7 @@ def _claims() -> Any:
         ("disputes_claim_id", c.disputes_claim_id),
         ("attributes", c.attributes),
     )
-    return _list(doc, c.id, c.event_id, src, via)
+    return _list(doc, c.id, c.event_id, src, via, lost=_lost_in(c.attributes))
 
 
 def _tags() -> _Grouped:
@@ -304,33 +330,28 @@ def _field(name: str) -> Any:
     return build() if build is not None else getattr(Event, name)
 
 
-def _lost(value: Any) -> bool:
-    """Whether free-form JSON holds an integer that orjson could not read exactly."""
-    kind = type(value)
-    if kind is float:
-        return value >= LOST_INTEGER or value <= -LOST_INTEGER  # type: ignore[no-any-return]
-    if kind is dict:
-        return any(map(_lost, value.values()))
-    if kind is list:
-        return any(map(_lost, value))
-    return False
-
-
 @lru_cache(maxsize=64)
-def page_statement(fields: tuple[str, ...]) -> Select[Any]:
-    """The page of events `:ids` (in that order) as one JSON array of `fields`."""
+def page_statement(fields: tuple[str, ...]) -> Select[str, Any]:
+    """The page of events `:ids` (in that order) as one JSON array of `fields`, and whether
+    the page holds a number only the Python path writes exactly (see LOST)."""
     ids = func.unnest(IDS).table_valued("id", with_ordinality="ord").render_derived("page")
     pairs: list[tuple[str, Any]] = []
     lists = []
+    lost: list[Any] = []
     for name in fields:
         value = _field(name)
         if isinstance(value, _Grouped):
             sub = value.stmt.subquery(f"list_{name}")
             lists.append(sub)
+            if "lost" in sub.c:
+                lost.append(sub.c.lost.is_(True))
             value = func.coalesce(sub.c.j, literal_column("'[]'::json"))
         pairs.append((name, value))
+    if "extras" in fields:
+        lost.append(_lost_in(Event.extras))
     page = cast(func.json_agg(aggregate_order_by(_obj(*pairs), ids.c.ord)), Text)
-    stmt = select(page).select_from(ids).join(Event, Event.id == ids.c.id)  # Text: no parse
+    exact = func.coalesce(~func.bool_or(or_(false(), *lost)), true())
+    stmt: Select[str, Any] = select(page, exact).select_from(ids).join(Event, Event.id == ids.c.id)
     if "sub_event_type" in fields:
         stmt = stmt.join(SubEventType, SubEventType.code == Event.sub_event_type_code)
     if "place" in fields:
@@ -346,29 +367,24 @@ def page_sql(fields: tuple[str, ...]) -> str:
     return str(page_statement(fields).compile(dialect=_DIALECT))
 
 
+async def load_page_text(
+    session: AsyncSession, ids: Sequence[int], fields: Sequence[str] = ()
+) -> str | None:
+    """The events `ids` in that order as one JSON array, the text PostgreSQL wrote, of the
+    values `serialize.event_dict` gives (only `fields`); None when the page holds a number only
+    the Python path writes exactly."""
+    if not ids:
+        return "[]"
+    wanted = tuple(f for f in (fields or EVENT_FIELDS) if f != "distance_km")
+    ((text, exact),) = await driver_rows(session, page_sql(wanted), {"ids": list(ids)})
+    if not exact:
+        return None
+    return "[]" if text is None else str(text)
+
+
 async def load_page_json(
     session: AsyncSession, ids: Sequence[int], fields: Sequence[str] = ()
 ) -> list[dict[str, Any]] | None:
-    """The events `ids` in that order as `serialize.event_dict` shapes them (only `fields`),
-    or None when the page holds a number only the Python path writes exactly."""
-    if not ids:
-        return []
-    wanted = tuple(f for f in (fields or EVENT_FIELDS) if f != "distance_km")
-    ((text,),) = await driver_rows(session, page_sql(wanted), {"ids": list(ids)})
-    if text is None:
-        return []
-    items: list[dict[str, Any]] = orjson.loads(text)
-    if "extras" in wanted and any(_lost(item["extras"]) for item in items):
-        return None
-    if "claims" in wanted and any(
-        _lost(claim["attributes"]) for item in items for claim in item["claims"]
-    ):
-        return None
-    if "place" in wanted:
-        for item in items:
-            place = item["place"]
-            if place is not None:
-                for key in ("latitude", "longitude"):
-                    if place[key] is not None:
-                        place[key] = float(place[key])
-    return items
+    """`load_page_text`, parsed."""
+    text = await load_page_text(session, ids, fields)
+    return None if text is None else orjson.loads(text)

@@ -17,6 +17,7 @@ from app.core.errors import NotFound
 from app.core.pagination import decode_cursor, encode_cursor
 from app.events import history, repository
 from app.events.listing import load_event_dicts
+from app.events.page_json import load_page_text
 from app.events.queries import (
     EventFilters,
     QueryContext,
@@ -44,6 +45,8 @@ class EventListPage:
     items: list[dict[str, Any]]
     next_cursor: str | None
     total: int | None
+    # The items as one JSON array, when the database wrote it (then `items` is empty).
+    items_json: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,15 +71,24 @@ async def list_page(
     rows = await repository.page_ids(session, keyset_page(filters, where, cursor, ctx))
     has_more = len(rows) > filters.limit
     rows = rows[: filters.limit]
-    items = await load_event_dicts(session, [r[1] for r in rows], filters.fields)
-    if filters.sort == "distance" and (not filters.fields or "distance_km" in filters.fields):
+    ids = [r[1] for r in rows]
+    with_distance = filters.sort == "distance" and (
+        not filters.fields or "distance_km" in filters.fields
+    )
+    items: list[dict[str, Any]] = []
+    items_json = None
+    if ctx.dialect == "postgresql" and not with_distance:
+        items_json = await load_page_text(session, ids, filters.fields)
+    if items_json is None:
+        items = await load_event_dicts(session, ids, filters.fields)
+    if with_distance:
         for item, row in zip(items, rows, strict=True):
             item["distance_km"] = row[0]
     next_cursor = None
     if has_more:
         next_cursor = encode_cursor(secret, cursor_payload(filters, rows[-1]))
     total = await repository.count(session, where) if filters.total else None
-    return EventListPage(items=items, next_cursor=next_cursor, total=total)
+    return EventListPage(items, next_cursor, total, items_json)
 
 
 async def export(

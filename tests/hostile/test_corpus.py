@@ -410,6 +410,26 @@ async def test_stored_out_of_range_values_do_not_break_reads(api: Api) -> None:
     claim_read = await api.get(f"/v1/claims/{claim['id']}")
     assert claim_read.status_code == 200, claim_read.text
     assert claim_read.json()["attributes"]["k"] == "1180591620717411303424"
+    # Each on its own: a page sent as the database wrote it must notice either.
+    for table, column in (("events", "extras"), ("claims", "attributes")):
+        row_id = event_id if table == "events" else claim["id"]
+        with engine.begin() as conn:
+            conn.execute(
+                text(f"UPDATE {table} SET {column} = {cast} WHERE id = :id"),
+                {"x": '{"k": 1}', "id": row_id},
+            )
+        [item] = (await api.get("/v1/events?sort=-id")).json()["items"]
+        if table == "events":  # only the claim's attributes hold the huge numbers
+            assert item["extras"] == {"k": 1}
+            assert item["claims"][0]["attributes"]["n"] == ["-99999999999999999999999"]
+        else:  # only the event's extras do
+            assert item["claims"][0]["attributes"] == {"k": 1}
+            assert item["extras"]["k"] == "1180591620717411303424"
+        with engine.begin() as conn:  # back to the huge value, for the next round and below
+            conn.execute(
+                text(f"UPDATE {table} SET {column} = {cast} WHERE id = :id"),
+                {"x": huge, "id": row_id},
+            )
     for url in [
         "/v1/events?format=ndjson",
         "/v1/events?format=csv",
