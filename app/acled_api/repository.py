@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.acled.grammar import AcledQuery, Filter
 from app.acled_api.columns import Domains, compare, condition, event_date_expr
+from app.core.db import driver_rows
 from app.exports.acled_pg import acled_rows
 from app.exports.rows import export_columns
 from app.models import Actor, Event, EventActor, EventTombstone, Place, SubEventType
@@ -46,7 +47,10 @@ async def domains(session: AsyncSession, query: AcledQuery) -> Domains:
     codes: list[str] = []
     types: list[tuple[str, str, str, str]] = []
     if columns & {"iso", "country", "region"}:
-        codes = list((await session.execute(DISTINCT_COUNTRY_CODES)).scalars())
+        if dialect_of(session) == "postgresql":
+            codes = [r[0] for r in await driver_rows(session, DISTINCT_COUNTRY_CODES.text, {})]
+        else:
+            codes = list((await session.execute(DISTINCT_COUNTRY_CODES)).scalars())
     if columns & {"disorder_type", "event_type", "sub_event_type"}:
         rows = await session.execute(
             select(
