@@ -26,6 +26,7 @@ from app.events.queries import (
     keyset_page,
     ordered,
 )
+from app.events.search import MEMBERSHIP_FROM, fts5_query
 from app.exports.acled_pg import (
     SET_BASED_FROM_ROWS,
     at_least,
@@ -62,12 +63,23 @@ def _cursor(filters: EventFilters, secret: str) -> dict[str, Any] | None:
     return decode_cursor(secret, filters.cursor) if filters.cursor else None
 
 
+# Sort orders an index holds on SQLite (dates and id, either way): a page of many full-text
+# matches walks it (see search.MEMBERSHIP_FROM).
+_INDEXED_ORDERS = frozenset({"date", "-date", "id", "-id"})
+
+
 async def list_page(
     session: AsyncSession, filters: EventFilters, ctx: QueryContext, secret: str
 ) -> EventListPage:
     """The page after `filters.cursor` in the total order (sort key, id); a bad cursor is a 400."""
     cursor = _cursor(filters, secret)
-    where = conditions(filters, ctx, country_on_event=True)
+    by_membership = False
+    if filters.q and ctx.dialect != "postgresql" and filters.sort in _INDEXED_ORDERS:
+        include = fts5_query(filters.q).include
+        by_membership = include is not None and await repository.fts_matches_at_least(
+            session, include, MEMBERSHIP_FROM
+        )
+    where = conditions(filters, ctx, country_on_event=True, text_by_membership=by_membership)
     rows = await repository.page_ids(session, keyset_page(filters, where, cursor, ctx))
     has_more = len(rows) > filters.limit
     rows = rows[: filters.limit]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
@@ -91,6 +91,14 @@ async def load_events_full(session: AsyncSession, ids: Sequence[int]) -> list[Ev
 
 async def page_ids(session: AsyncSession, stmt: Select[Any]) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in (await session.execute(stmt)).all()]
+
+
+async def fts_matches_at_least(session: AsyncSession, fts5: str, n: int) -> bool:
+    """SQLite: whether the FTS5 query `fts5` matches at least `n` events (reads at most n)."""
+    stmt = text(
+        "SELECT count(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH :q LIMIT :n)"
+    )
+    return int((await session.execute(stmt, {"q": fts5, "n": n})).scalar_one()) >= n
 
 
 async def count(session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> int:
