@@ -55,6 +55,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.db import driver_rows
 from app.core.etag import etag_matches
 
 log = logging.getLogger("conflictdb.cache")
@@ -133,11 +134,10 @@ class VersionProbe:
             if self.dialect == "postgresql":
                 # On psycopg's connection itself: through SQLAlchemy the probe cost ~0.2 ms
                 # more of the ~1 ms a hit takes.
-                raw = await self._conn.get_raw_connection()
-                driver: Any = raw.driver_connection
-                cur = await driver.execute("SELECT pg_current_snapshot()::text")
-                row = await cur.fetchone()
-                return "pg:" + str(row[0])
+                [(snapshot,)] = await driver_rows(
+                    self._conn, "SELECT pg_current_snapshot()::text", {}
+                )
+                return "pg:" + str(snapshot)
             result = await self._conn.exec_driver_sql("PRAGMA data_version")
             value = result.scalar_one()
             if value != self._last:

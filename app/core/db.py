@@ -21,6 +21,7 @@ from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -131,13 +132,13 @@ class WriteGate:
 
 
 async def driver_rows(
-    session: AsyncSession, sql: str, params: dict[str, Any]
+    on: AsyncSession | AsyncConnection, sql: str, params: dict[str, Any]
 ) -> list[tuple[Any, ...]]:
     """PostgreSQL: the rows of a constant statement (SQL compiled once, psycopg's placeholders),
-    run by psycopg on the session's connection, in its transaction. For the hot read paths:
-    no SQLAlchemy statement, cache key or result processing (~0.3 ms a statement); psycopg
-    still prepares the statement on the server after a few runs."""
-    conn = await session.connection()
+    run by psycopg on the session's (or connection's) own connection, in its transaction. For
+    the hot read paths: no SQLAlchemy statement, cache key or result processing (~0.3 ms a
+    statement); psycopg still prepares the statement on the server after a few runs."""
+    conn = await on.connection() if isinstance(on, AsyncSession) else on
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     async with driver.cursor() as cur:
