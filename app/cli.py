@@ -87,7 +87,7 @@ def serve(
     from uvicorn.config import LOGGING_CONFIG
     from uvicorn.supervisors import Multiprocess
 
-    from app.core.http import NoDelayConfig, log_config
+    from app.core.http import BoundedHttpToolsProtocol, NoDelayConfig, log_config
 
     if database_url:
         os.environ["DATABASE_URL"] = database_url
@@ -101,7 +101,9 @@ def serve(
         workers=workers or default_workers(),
         log_level="info",
         log_config=log_config(LOGGING_CONFIG),
-        # Room for a long URL or large headers to be parsed, and refused with 414 / 431 by the
+        http=BoundedHttpToolsProtocol,
+        # The bound on a request head (BoundedHttpToolsProtocol refuses a longer one with 431):
+        # room for a long URL or large headers to be parsed, and refused with 414 / 431 by the
         # app, instead of the connection being dropped.
         h11_max_incomplete_event_size=settings.max_request_head_bytes,
     )

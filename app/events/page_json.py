@@ -376,7 +376,9 @@ async def load_page_text(
     if not ids:
         return "[]"
     wanted = tuple(f for f in (fields or EVENT_FIELDS) if f != "distance_km")
-    ((text, exact),) = await driver_rows(session, page_sql(wanted), {"ids": list(ids)})
+    ((text, exact),) = await driver_rows(
+        session, page_sql(wanted), {"ids": list(ids)}, generic_plan=True
+    )
     if not exact:
         return None
     return "[]" if text is None else str(text)

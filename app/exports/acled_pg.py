@@ -275,7 +275,7 @@ async def acled_rows(session: AsyncSession, ids: Sequence[int]) -> list[tuple[An
     blank), read in the session's transaction."""
     if not ids:
         return []
-    return await driver_rows(session, rows_by_ids_sql(), {"ids": list(ids)})
+    return await driver_rows(session, rows_by_ids_sql(), {"ids": list(ids)}, generic_plan=True)
 
 
 async def copy_csv(

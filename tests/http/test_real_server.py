@@ -1,6 +1,6 @@
 """Against a real `conflictdb serve`: an unauthenticated or too large 200 MB body is refused early
-without the server's memory growing, long URLs and large headers get 414/431 (not a reset), keys
-never reach the log, and an untrusted Host never reaches next_url or Link."""
+without the server's memory growing, long URLs and large or endless heads get 414/431 (not a
+reset), keys never reach the log, and an untrusted Host never reaches next_url or Link."""
 
 from __future__ import annotations
 
@@ -62,10 +62,20 @@ def stream_post(
 ) -> tuple[int, int, float]:
     """POST `total` bytes chunked, 1 MiB a chunk, while reading the answer on another thread.
     Returns (status, bytes sent, seconds until the answer)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
     lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Transfer-Encoding: chunked"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    piece = f"{chunk:x}\r\n".encode() + b"a" * chunk + b"\r\n"
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    return send_until_answered(port, head, piece, total // chunk, b"0\r\n\r\n")
+
+
+def send_until_answered(
+    port: int, first: bytes, piece: bytes, pieces: int, last: bytes
+) -> tuple[int, int, float]:
+    """Send `first`, then `piece` up to `pieces` times and `last`, until the server answers
+    (read on another thread). Returns (status, bytes of `piece` sent, seconds until the answer)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.sendall(first)
     answer = bytearray()
     answered = threading.Event()
     started = time.monotonic()
@@ -85,14 +95,13 @@ def stream_post(
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    piece = f"{chunk:x}\r\n".encode() + b"a" * chunk + b"\r\n"
     sent = 0
     try:
-        while sent < total and not answered.is_set():
+        while sent < pieces * len(piece) and not answered.is_set():
             sock.sendall(piece)
-            sent += chunk
-        if sent >= total:
-            sock.sendall(b"0\r\n\r\n")
+            sent += len(piece)
+        if sent >= pieces * len(piece):
+            sock.sendall(last)
     except OSError:
         pass  # the server answered and closed the connection: what we want
     reader.join(60)
@@ -180,6 +189,31 @@ def test_long_url_is_414_and_large_headers_431(server: LiveServer) -> None:
     answer = raw_request(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + big + b"\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
     assert b"headers_too_large" in answer
+    with http_client(server.base_url) as client:
+        assert client.get("/healthz").status_code == 200
+
+
+def test_endless_request_head_is_431_at_the_bound(server: LiveServer) -> None:
+    """A head that never ends is refused once past max_request_head_bytes (4 MiB), in
+    problem+json, and held in bounded memory (the HTTP parser keeps a head whole otherwise)."""
+    pid = server.process.pid
+    assert pid is not None
+    _warm_up(server)
+    before = rss_kb(pid)
+    first = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: "
+    with RssSampler(pid) as rss:
+        status, sent, seconds = send_until_answered(
+            server.process.port, first, b"a" * MB, 64, b"\r\n\r\n"
+        )
+    grown = rss.peak - before
+    print(f"endless head: {status} after {sent / MB:.0f} MiB, {seconds:.2f}s, +{grown} kB")
+    assert status == 431
+    assert sent < 64 * MB
+    assert grown < RSS_BOUND_KB
+    answer = raw_request(
+        server.process.port, first + b"a" * (5 * MB) + b"\r\n\r\n"
+    )  # sent whole: the refusal names the limit
+    assert b"application/problem+json" in answer and b"headers_too_large" in answer
     with http_client(server.base_url) as client:
         assert client.get("/healthz").status_code == 200
 
