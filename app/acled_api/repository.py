@@ -119,7 +119,9 @@ async def acled_page_rows(
     page = _page(where, limit, offset, "postgresql")
     ids_in_order = aggregate_order_by(page.c.id, page.c.day.desc(), page.c.id.desc())
     ids_and_stamps = select(select(func.array_agg(ids_in_order)).scalar_subquery(), *_STAMPS)
-    ids, changed, deleted = (await session.execute(ids_and_stamps)).one()
+    # On the session's Core connection: through the ORM's execute ~0.15 ms more of CPU.
+    conn = await session.connection()
+    ids, changed, deleted = (await conn.execute(ids_and_stamps)).one()
     return await acled_rows(session, ids or []), _stamp(changed, deleted)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, select, text, update
+from sqlalchemy import CompoundSelect, Connection, Select, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,21 +62,25 @@ async def change_seq(session: AsyncSession) -> int:
     """
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
-        bump = sqlite_insert(ChangeCounter).values(id=1, value=1)
-        bump = bump.on_conflict_do_update(
-            index_elements=[ChangeCounter.id], set_={"value": ChangeCounter.value + 1}
-        )
-        result = await session.execute(bump.returning(ChangeCounter.value))
-        return int(result.scalar_one())
+        return int((await session.execute(_sqlite_bump())).scalar_one())
     tx = session.sync_session.get_transaction()
     entry = session.info.get(_SEQ)
     if entry is not None and entry[0] is tx:
         return int(entry[1])
-    seq = int(
-        (await session.execute(text("SELECT pg_current_xact_id()::text::bigint"))).scalar_one()
-    )
+    seq = int((await session.execute(_PG_SEQ)).scalar_one())
     session.info[_SEQ] = (tx, seq)
     return seq
+
+
+_PG_SEQ = text("SELECT pg_current_xact_id()::text::bigint")
+
+
+def _sqlite_bump() -> Any:
+    bump = sqlite_insert(ChangeCounter).values(id=1, value=1)
+    bump = bump.on_conflict_do_update(
+        index_elements=[ChangeCounter.id], set_={"value": ChangeCounter.value + 1}
+    )
+    return bump.returning(ChangeCounter.value)
 
 
 async def lock_events(session: AsyncSession, event_ids: Iterable[int]) -> set[int]:
@@ -141,6 +145,19 @@ async def touch_events(session: AsyncSession, event_ids: Select[Any] | CompoundS
     content was not edited, and its strong ETag (a hash of the body) changes by itself."""
     seq = await change_seq(session)
     await session.execute(
+        update(Event)
+        .where(Event.id.in_(event_ids))
+        .values(change_seq=seq)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def touch_events_on(conn: Connection, event_ids: Select[Any] | CompoundSelect[Any]) -> None:
+    """`touch_events` on a synchronous connection, in its transaction (the gazetteer's pass of
+    an import relabels places that earlier events show)."""
+    bump = _PG_SEQ if conn.dialect.name == "postgresql" else _sqlite_bump()
+    seq = int(conn.execute(bump).scalar_one())
+    conn.execute(
         update(Event)
         .where(Event.id.in_(event_ids))
         .values(change_seq=seq)

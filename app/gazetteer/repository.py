@@ -187,10 +187,12 @@ def event_ids_named(country: str, admin1: str) -> Select[Any]:
     return select(Event.id).where(Event.place_id.in_(places))
 
 
-def set_named(conn: Connection, country: str, admin1: str, code: str) -> None:
-    """Every place that carries the name, in the unit it was learned for."""
-    conn.execute(
-        update(Place)
-        .where(Place.country_code == country, Place.admin1 == admin1)
-        .values(admin1_code=code)
-    )
+def set_named(conn: Connection, country: str, admin1: str, code: str) -> list[int]:
+    """Every place that carries the name, in the unit it was learned for; returns the ids of
+    those that were in another unit, or none, before."""
+    named = (Place.country_code == country, Place.admin1 == admin1)
+    moved = select(Place.id).where(*named, Place.admin1_code.is_distinct_from(code))
+    ids = list(conn.execute(moved).scalars())
+    if ids:
+        conn.execute(update(Place).where(*named).values(admin1_code=code))
+    return ids

@@ -34,6 +34,7 @@ from app.events import history
 from app.gazetteer import data, repository
 from app.gazetteer.names import loose_key, name_keys
 from app.gazetteer.schemas import AdminUnitName, AdminUnitRead, ResolvedUnits
+from app.places.repository import event_ids_showing_any
 
 LEARN_SHARE = 2 / 3
 # ... of at least this many places: one or two points learn nothing (a point near a border,
@@ -111,9 +112,17 @@ def _lookup(keys: dict[str, str], name: str) -> str | None:
     return None
 
 
-def attach_places(conn: Connection, ids: Sequence[int] | None = None) -> int:
+def attach_places(
+    conn: Connection, ids: Sequence[int] | None = None, *, created_after: int | None = None
+) -> int:
     """Attach every place that has no unit yet (see the module's rules), or those of `ids`;
-    returns how many got a unit."""
+    returns how many got a unit.
+
+    Events show their places' `admin1_code`: the events of every place whose unit changed go
+    back into the change feed (`history.touch_events_on`), a spelling learned now relabelling
+    places that earlier events show. `created_after`: places with a larger id were made by the
+    caller's transaction, whose events are in the feed already (an import: touching the events
+    of its own new places would rewrite every event it loaded)."""
     rows = repository.unattached(conn, ids)
     if not rows or repository.unit_count(conn) == 0:
         # No units loaded (a schema migrated without `load_reference`): nothing to attach to,
@@ -177,8 +186,9 @@ def attach_places(conn: Connection, ids: Sequence[int] | None = None) -> int:
                     }
                 )
     repository.learn(conn, learned)
+    moved: set[int] = set()
     for country, name, code in relabel:
-        repository.set_named(conn, country, name, code)
+        moved.update(repository.set_named(conn, country, name, code))
     updates = []
     attached = 0
     for r in rows:
@@ -193,7 +203,12 @@ def attach_places(conn: Connection, ids: Sequence[int] | None = None) -> int:
         if code != r.admin1_code or key2 != r.admin2_key:
             attached += code is not None and r.admin1_code is None
             updates.append({"pid": r.id, "code": code, "key2": key2})
+            if code != r.admin1_code:
+                moved.add(r.id)
     repository.set_places(conn, updates)
+    shown = sorted(i for i in moved if created_after is None or i <= created_after)
+    if shown:
+        history.touch_events_on(conn, event_ids_showing_any(shown))
     return attached
 
 

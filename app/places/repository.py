@@ -158,7 +158,12 @@ async def delete_place(session: AsyncSession, place_id: int) -> None:
 
 def event_ids_showing(place_id: int) -> CompoundSelect[Any]:
     """Ids of the events that show the place: where they happened, or a territory they name."""
+    return event_ids_showing_any([place_id])
+
+
+def event_ids_showing_any(place_ids: Sequence[int]) -> CompoundSelect[Any]:
+    """Ids of the events that show any of these places (see event_ids_showing)."""
     return union(
-        select(Event.id).where(Event.place_id == place_id),
-        select(TerritoryChange.event_id).where(TerritoryChange.place_id == place_id),
+        select(Event.id).where(Event.place_id.in_(list(place_ids))),
+        select(TerritoryChange.event_id).where(TerritoryChange.place_id.in_(list(place_ids))),
     )

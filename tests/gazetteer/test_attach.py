@@ -181,3 +181,45 @@ async def test_a_spelling_added_moves_its_places_events_into_the_feed(api: Api) 
         await asyncio.sleep(0.1)
     else:
         raise AssertionError(f"event {event_id} not in the feed after {seq}")
+
+
+async def test_a_spelling_learned_later_moves_earlier_events_into_the_feed(api: Api) -> None:
+    """An event whose place carries a spelling the gazetteer does not know yet (no point to
+    locate it by) shows no unit; once later places teach the spelling, the earlier place is
+    relabelled (its events now show the unit's code), so a follower of /v1/changes must see
+    that event again."""
+    spelling = "Jabal al-Arab Feed"
+    earlier = {"name": "Dhibin", "kind": "village", "country_code": "SY", "admin1": spelling}
+    made = await api.post("/v1/events", json=event("LEARN-0", earlier))
+    assert made.status_code == 201, made.text
+    event_id = made.json()["id"]
+    assert made.json()["place"]["admin1_code"] is None
+    for _ in range(100):
+        ids, seq = await _changed_since(api, 0)
+        if event_id in ids:
+            break
+        await asyncio.sleep(0.1)
+    assert event_id not in (await _changed_since(api, seq))[0]
+    villages = [("Qanawat", 32.7569, 36.6173), ("Majadel", 32.9162, 36.551)]
+    villages.append(("Salkhad", 32.4921, 36.7111))
+    for i, (name, lat, lon) in enumerate(villages):
+        place = {
+            "name": name,
+            "kind": "village",
+            "country_code": "SY",
+            "admin1": spelling,
+            "latitude": lat,
+            "longitude": lon,
+            "geo_precision": 1,
+        }
+        response = await api.post("/v1/events", json=event(f"LEARN-{i + 1}", place))
+        assert response.status_code == 201, response.text
+    got = await api.get(f"/v1/events/{event_id}")
+    assert got.json()["place"]["admin1_code"] == "SY-SU"  # learned from the three points
+    assert got.json()["version"] == made.json()["version"]  # not an edit of the event
+    for _ in range(100):
+        if event_id in (await _changed_since(api, seq))[0]:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"event {event_id} not in the feed after {seq}")

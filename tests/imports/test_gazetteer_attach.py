@@ -131,3 +131,40 @@ async def test_an_import_into_a_schema_without_the_units_attaches_nothing(
         with engine.begin() as conn:
             load_gazetteer(conn)
         engine.dispose()
+
+
+async def test_a_later_import_that_relabels_a_place_brings_its_events_back(
+    api: Api, tmp_path: Path
+) -> None:
+    """A coarse row (where_prec 5: not located by its point) under a spelling the gazetteer
+    does not know shows no unit; a later import whose precise rows teach that spelling
+    relabels the earlier place, so the earlier event must be in /v1/changes again."""
+    header, rows = ucdp_rows()
+    spelling = "Latakia Feed Province"
+    coarse = next(r for r in rows if r["adm_1"] == "Latakia Governorate" and r["where_prec"] == "5")
+    places = {
+        r["where_coordinates"]: r
+        for r in rows
+        if r["adm_1"] == "Latakia Governorate" and r["where_prec"] == "1"
+    }
+    precise = list(places.values())  # one row a place: each place votes once
+    assert len(precise) >= 3
+    first = await run_file(
+        api.database_url,
+        write(tmp_path / "a.csv", header, [{**coarse, "adm_1": spelling}]),
+        "ucdp",
+    )
+    assert first.committed
+    earlier = await get_event(api, "ucdp", coarse["id"])
+    assert earlier["place"]["admin1_code"] is None
+    since = (await api.get("/v1/changes", params={"view": "ids", "limit": 1000})).json()
+    seq = int(since["high_water_seq"])
+    assert earlier["id"] in [c["id"] for c in since["changed"]]
+    relabelled = [{**r, "adm_1": spelling} for r in precise[:3]]
+    second = await run_file(api.database_url, write(tmp_path / "b.csv", header, relabelled), "ucdp")
+    assert second.committed and second.inserted == 3
+    again = await get_event(api, "ucdp", coarse["id"])
+    assert again["place"]["admin1_code"] == "SY-LA"
+    assert again["version"] == earlier["version"]
+    after = await api.get("/v1/changes", params={"view": "ids", "since_seq": seq, "limit": 1000})
+    assert earlier["id"] in [c["id"] for c in after.json()["changed"]]
