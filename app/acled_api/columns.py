@@ -214,11 +214,19 @@ def _event_id(f: Filter) -> ColumnElement[bool]:
     # Exact ids use the (dataset, external_id) unique index.
     matches: list[ColumnElement[bool]] = []
     for value in f.texts:
-        matches.append(and_(Event.dataset == "acled", Event.external_id == value))
-        dataset, sep, external_id = value.partition("-")
-        if sep and external_id:
+        for dataset, external_id in id_keys(value):
             matches.append(and_(Event.dataset == dataset, Event.external_id == external_id))
     return or_(*matches)
+
+
+def id_keys(value: str) -> list[tuple[str, str]]:
+    """The (dataset, external_id) keys an `event_id_cnty` names: ACLED's own id, and
+    `<dataset>-<external_id>` for another dataset's event (ids are ACLED's, or so prefixed)."""
+    keys = [("acled", value)]
+    dataset, sep, external_id = value.partition("-")
+    if sep and external_id:
+        keys.append((dataset, external_id))
+    return keys
 
 
 def _first(role: str, event_id: Any) -> Any:
