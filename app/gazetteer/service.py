@@ -44,6 +44,8 @@ LEARN_MIN_VOTES = 3
 LEARNED = "points"
 # Points that are the place or near it (ACLED geo_precision 1, 2) may decide a unit.
 PRECISE = frozenset({1, 2, None})
+# Places whose events are touched per statement (each id is a bound parameter, twice).
+TOUCH_CHUNK = 5_000
 
 
 @functools.cache
@@ -207,8 +209,8 @@ def attach_places(
                 moved.add(r.id)
     repository.set_places(conn, updates)
     shown = sorted(i for i in moved if created_after is None or i <= created_after)
-    if shown:
-        history.touch_events_on(conn, event_ids_showing_any(shown))
+    for start in range(0, len(shown), TOUCH_CHUNK):  # bound parameters: ~32k at most
+        history.touch_events_on(conn, event_ids_showing_any(shown[start : start + TOUCH_CHUNK]))
     return attached
 
 
