@@ -15,6 +15,14 @@ async def total(api: Api, **params: Any) -> int:
     return int(response.json()["total"])
 
 
+# Three villages of As Suwayda governorate: enough points to teach a spelling of its name.
+SWEIDA_VILLAGES = [
+    ("Qanawat", 32.7569, 36.6173),
+    ("Majadel", 32.9162, 36.551),
+    ("Salkhad", 32.4921, 36.7111),
+]
+
+
 def event(external_id: str, place: dict[str, Any]) -> dict[str, Any]:
     return {
         "external_id": external_id,
@@ -108,9 +116,7 @@ async def test_unknown_admin1_is_not_a_500(api: Api) -> None:
 async def test_a_spelling_is_learned_from_its_points(api: Api) -> None:
     # ACLED's "As Sweida" (Natural Earth has As Suwayda', Es Sueida, ...): three villages of
     # As Suwayda governorate, written one at a time.
-    villages = [("Qanawat", 32.7569, 36.6173), ("Majadel", 32.9162, 36.551)]
-    villages.append(("Salkhad", 32.4921, 36.7111))
-    for i, (name, lat, lon) in enumerate(villages):
+    for i, (name, lat, lon) in enumerate(SWEIDA_VILLAGES):
         place = {
             "name": name,
             "kind": "village",
@@ -145,6 +151,26 @@ async def _changed_since(api: Api, seq: int) -> tuple[list[int], int]:
         r = await api.get(body["next_url"])
 
 
+async def _position_after(api: Api, event_id: int) -> int:
+    """A feed position after the event's last change (PostgreSQL's feed may lag: poll)."""
+    for _ in range(100):
+        ids, seq = await _changed_since(api, 0)
+        if event_id in ids:
+            break
+        await asyncio.sleep(0.1)
+    assert event_id not in (await _changed_since(api, seq))[0]
+    return seq
+
+
+async def _in_feed_after(api: Api, event_id: int, seq: int) -> None:
+    """The event is in /v1/changes after `seq` (polled: the feed may lag a moment)."""
+    for _ in range(100):
+        if event_id in (await _changed_since(api, seq))[0]:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"event {event_id} not in the feed after {seq}")
+
+
 async def test_a_spelling_added_moves_its_places_events_into_the_feed(api: Api) -> None:
     """Adding a unit's spelling attaches the places that carry it: their events now show the
     unit's code, so a follower of /v1/changes must see them again."""
@@ -163,24 +189,13 @@ async def test_a_spelling_added_moves_its_places_events_into_the_feed(api: Api) 
     assert made.status_code == 201, made.text
     event_id = made.json()["id"]
     assert made.json()["place"]["admin1_code"] is None
-    # A position after the event's creation (PostgreSQL's feed may lag a moment: poll).
-    for _ in range(100):
-        ids, seq = await _changed_since(api, 0)
-        if event_id in ids:
-            break
-        await asyncio.sleep(0.1)
-    assert event_id not in (await _changed_since(api, seq))[0]
+    seq = await _position_after(api, event_id)
     added = await api.post("/v1/admin-units/SY-HM/names", json={"name": "Feedland Province"})
     assert added.status_code == 201, added.text
     got = await api.get(f"/v1/events/{event_id}")
     assert got.json()["place"]["admin1_code"] == "SY-HM"
     assert got.json()["version"] == made.json()["version"]  # not an edit of the event
-    for _ in range(100):
-        if event_id in (await _changed_since(api, seq))[0]:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError(f"event {event_id} not in the feed after {seq}")
+    await _in_feed_after(api, event_id, seq)
 
 
 async def test_a_spelling_learned_later_moves_earlier_events_into_the_feed(api: Api) -> None:
@@ -194,15 +209,8 @@ async def test_a_spelling_learned_later_moves_earlier_events_into_the_feed(api: 
     assert made.status_code == 201, made.text
     event_id = made.json()["id"]
     assert made.json()["place"]["admin1_code"] is None
-    for _ in range(100):
-        ids, seq = await _changed_since(api, 0)
-        if event_id in ids:
-            break
-        await asyncio.sleep(0.1)
-    assert event_id not in (await _changed_since(api, seq))[0]
-    villages = [("Qanawat", 32.7569, 36.6173), ("Majadel", 32.9162, 36.551)]
-    villages.append(("Salkhad", 32.4921, 36.7111))
-    for i, (name, lat, lon) in enumerate(villages):
+    seq = await _position_after(api, event_id)
+    for i, (name, lat, lon) in enumerate(SWEIDA_VILLAGES):
         place = {
             "name": name,
             "kind": "village",
@@ -217,9 +225,4 @@ async def test_a_spelling_learned_later_moves_earlier_events_into_the_feed(api: 
     got = await api.get(f"/v1/events/{event_id}")
     assert got.json()["place"]["admin1_code"] == "SY-SU"  # learned from the three points
     assert got.json()["version"] == made.json()["version"]  # not an edit of the event
-    for _ in range(100):
-        if event_id in (await _changed_since(api, seq))[0]:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError(f"event {event_id} not in the feed after {seq}")
+    await _in_feed_after(api, event_id, seq)
