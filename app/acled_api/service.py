@@ -188,15 +188,14 @@ async def read_events(
     all_datasets: bool = False,
 ) -> EventsResult:
     dialect = repository.dialect_of(session)
+    one_read = dialect == "postgresql" and 0 < query.limit <= ONE_READ_ROWS
     keys = repository.exact_event_keys(query)
-    fast = dialect == "postgresql" and 0 < query.limit <= ONE_READ_ROWS and not query.with_total
-    if fast and keys is not None:
+    if one_read and keys is not None and not query.with_total:
         # Events by their ids alone: two constant statements (what the page below reads).
         rows, stamp = await repository.acled_rows_by_keys(
             session, keys, query.limit, query.offset, acled_only=not all_datasets
         )
-        records = [rec for r in rows for rec in _shape(_typed_record(r), query)]
-        return EventsResult(one_chunk(records), None, stamp, query.fields or COLUMNS, records)
+        return _page_result(rows, None, stamp, query)
     found = await repository.domains(session, query)
     where = repository.event_conditions(query, found, dialect)
     if not all_datasets:
@@ -206,11 +205,10 @@ async def read_events(
         total = await repository.count_events(session, where)
         if query.export_type == "monadic":
             total += await repository.count_events(session, where, with_target=True)
-    if dialect == "postgresql" and 0 < query.limit <= ONE_READ_ROWS:
+    if one_read:
         # A page: its rows computed by PostgreSQL, read at once on the request's session.
         rows, stamp = await repository.acled_page_rows(session, where, query.limit, query.offset)
-        records = [rec for r in rows for rec in _shape(_typed_record(r), query)]
-        return EventsResult(one_chunk(records), total, stamp, query.fields or COLUMNS, records)
+        return _page_result(rows, total, stamp, query)
     stamp = await repository.last_update(session)
     stmt = repository.event_rows_stmt(where, query.limit, query.offset, dialect)
 
@@ -219,6 +217,14 @@ async def read_events(
             yield [rec for r in rows for rec in shape_records(acled_row(r), query)]
 
     return EventsResult(chunks(), total, stamp, query.fields or COLUMNS)
+
+
+def _page_result(
+    rows: list[tuple[Any, ...]], total: int | None, stamp: int | None, query: AcledQuery
+) -> EventsResult:
+    """A page read at once: its records shaped as `query` asks, in one chunk."""
+    records = [rec for r in rows for rec in _shape(_typed_record(r), query)]
+    return EventsResult(one_chunk(records), total, stamp, query.fields or COLUMNS, records)
 
 
 # ---- /deleted/read ----

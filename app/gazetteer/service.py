@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -115,16 +115,16 @@ def _lookup(keys: dict[str, str], name: str) -> str | None:
 
 
 def attach_places(
-    conn: Connection, ids: Sequence[int] | None = None, *, created_after: int | None = None
+    conn: Connection, ids: Sequence[int] | None = None, *, own: Collection[int] = ()
 ) -> int:
     """Attach every place that has no unit yet (see the module's rules), or those of `ids`;
     returns how many got a unit.
 
     Events show their places' `admin1_code`: the events of every place whose unit changed go
     back into the change feed (`history.touch_events_on`), a spelling learned now relabelling
-    places that earlier events show. `created_after`: places with a larger id were made by the
-    caller's transaction, whose events are in the feed already (an import: touching the events
-    of its own new places would rewrite every event it loaded)."""
+    places that earlier events show. `own`: places the caller's transaction made, whose events
+    are in the feed already (an import: touching the events of its own new places would
+    rewrite every event it loaded)."""
     rows = repository.unattached(conn, ids)
     if not rows or repository.unit_count(conn) == 0:
         # No units loaded (a schema migrated without `load_reference`): nothing to attach to,
@@ -208,7 +208,7 @@ def attach_places(
             if code != r.admin1_code:
                 moved.add(r.id)
     repository.set_places(conn, updates)
-    shown = sorted(i for i in moved if created_after is None or i <= created_after)
+    shown = sorted(i for i in moved if i not in own)
     for start in range(0, len(shown), TOUCH_CHUNK):  # bound parameters: ~32k at most
         history.touch_events_on(conn, event_ids_showing_any(shown[start : start + TOUCH_CHUNK]))
     return attached

@@ -311,8 +311,6 @@ def load_events(
     two cores work at once. All statements still go through the one connection, in order.
     """
     started = time.perf_counter()
-    # Places above it are this import's own (their events are in the change feed with it).
-    places_before = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM places")).scalar_one())
     staging = staging_for(conn)
     staging.settings()
     staging.create(
@@ -365,7 +363,7 @@ def load_events(
     attaching = time.perf_counter()
     # The new places' admin-1 units (app/gazetteer); earlier places it relabels bring their
     # events back into the change feed.
-    attach_places(conn, created_after=places_before)
+    attach_places(conn, own=resolver.new_place_ids)
     report.phases["gazetteer"] = time.perf_counter() - attaching
     if staging.analyzes and report.inserted + report.updated >= ANALYZE_MIN_ROWS:
         analyzed = time.perf_counter()

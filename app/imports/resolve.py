@@ -86,6 +86,8 @@ class Resolver:
         self.actors: dict[str, int] = {}
         self.sources: dict[str, int] = {}
         self.created = {"places": 0, "actors": 0, "sources": 0}
+        # The places this import made (their events are in the change feed with it).
+        self.new_place_ids: set[int] = set()
         self._ids: dict[str, list[int]] = {}
         self._next: dict[str, int] = {}
         self._sequences: dict[str, str] = {}
@@ -196,6 +198,7 @@ class Resolver:
 
     def _new_place(self, lv: PlaceLevel, parent: ResolvedPlace | None) -> ResolvedPlace:
         [new_id] = self._allocate("places", 1)
+        self.new_place_ids.add(new_id)
         path = f"{parent.path if parent else '/'}{new_id}/"
         resolved = ResolvedPlace(
             new_id, path, lv.name, lv.admin1, lv.admin2, lv.admin3, lv.latitude, lv.longitude
