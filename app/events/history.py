@@ -8,7 +8,7 @@ however many of its parts changed; the revision of that version holds the event 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Connection, Select, select, text, update
@@ -20,6 +20,7 @@ from app.events import repository
 from app.events.serialize import event_dict
 from app.models import ChangeCounter, Event, EventRevision, EventTombstone
 from app.models.base import utcnow
+from app.places.repository import event_ids_showing_any
 
 _SEQ = "conflictdb.change_seq"
 _BUMPED = "conflictdb.bumped"
@@ -163,6 +164,18 @@ def touch_events_on(conn: Connection, event_ids: Select[Any] | CompoundSelect[An
         .values(change_seq=seq)
         .execution_options(synchronize_session=False)
     )
+
+
+# Places whose events are touched per statement (each id is a bound parameter, twice).
+TOUCH_CHUNK = 5_000
+
+
+def touch_events_of_places(conn: Connection, place_ids: Collection[int]) -> None:
+    """`touch_events_on` the events that show any of these places (a place relabelled by
+    the gazetteer, given coordinates by an import), TOUCH_CHUNK places a statement."""
+    shown = sorted(place_ids)
+    for start in range(0, len(shown), TOUCH_CHUNK):  # bound parameters: ~32k at most
+        touch_events_on(conn, event_ids_showing_any(shown[start : start + TOUCH_CHUNK]))
 
 
 async def record_deletion(

@@ -34,7 +34,6 @@ from app.events import history
 from app.gazetteer import data, repository
 from app.gazetteer.names import loose_key, name_keys
 from app.gazetteer.schemas import AdminUnitName, AdminUnitRead, ResolvedUnits
-from app.places.repository import event_ids_showing_any
 
 LEARN_SHARE = 2 / 3
 # ... of at least this many places: one or two points learn nothing (a point near a border,
@@ -44,8 +43,6 @@ LEARN_MIN_VOTES = 3
 LEARNED = "points"
 # Points that are the place or near it (ACLED geo_precision 1, 2) may decide a unit.
 PRECISE = frozenset({1, 2, None})
-# Places whose events are touched per statement (each id is a bound parameter, twice).
-TOUCH_CHUNK = 5_000
 
 
 @functools.cache
@@ -121,10 +118,10 @@ def attach_places(
     returns how many got a unit.
 
     Events show their places' `admin1_code`: the events of every place whose unit changed go
-    back into the change feed (`history.touch_events_on`), a spelling learned now relabelling
-    places that earlier events show. `own`: places the caller's transaction made, whose events
-    are in the feed already (an import: touching the events of its own new places would
-    rewrite every event it loaded)."""
+    back into the change feed (`history.touch_events_of_places`), a spelling learned now
+    relabelling places that earlier events show. `own`: places the caller's transaction made,
+    whose events are in the feed already (an import: touching the events of its own new places
+    would rewrite every event it loaded)."""
     rows = repository.unattached(conn, ids)
     if not rows or repository.unit_count(conn) == 0:
         # No units loaded (a schema migrated without `load_reference`): nothing to attach to,
@@ -208,9 +205,7 @@ def attach_places(
             if code != r.admin1_code:
                 moved.add(r.id)
     repository.set_places(conn, updates)
-    shown = sorted(i for i in moved if i not in own)
-    for start in range(0, len(shown), TOUCH_CHUNK):  # bound parameters: ~32k at most
-        history.touch_events_on(conn, event_ids_showing_any(shown[start : start + TOUCH_CHUNK]))
+    history.touch_events_of_places(conn, [i for i in moved if i not in own])
     return attached
 
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Connection, text
 
+from app.events import history
 from app.gazetteer.service import attach_places
 from app.imports.keys import SeenKeys, batches
 from app.imports.pipeline import DbThread
@@ -364,6 +365,8 @@ def load_events(
     # The new places' admin-1 units (app/gazetteer); earlier places it relabels bring their
     # events back into the change feed.
     attach_places(conn, own=resolver.new_place_ids)
+    # Earlier places the import gave coordinates: their earlier events show them now.
+    history.touch_events_of_places(conn, resolver.filled_place_ids)
     report.phases["gazetteer"] = time.perf_counter() - attaching
     if staging.analyzes and report.inserted + report.updated >= ANALYZE_MIN_ROWS:
         analyzed = time.perf_counter()

@@ -88,6 +88,8 @@ class Resolver:
         self.created = {"places": 0, "actors": 0, "sources": 0}
         # The places this import made (their events are in the change feed with it).
         self.new_place_ids: set[int] = set()
+        # Earlier places this import gave coordinates (`_fill`): what their events show changed.
+        self.filled_place_ids: set[int] = set()
         self._ids: dict[str, list[int]] = {}
         self._next: dict[str, int] = {}
         self._sequences: dict[str, str] = {}
@@ -238,6 +240,8 @@ class Resolver:
             if value is found:
                 self.country_places[key] = filled
         self._new["fills"].append((found.id, lv.latitude, lv.longitude, lv.geo_precision))
+        if found.id not in self.new_place_ids:
+            self.filled_place_ids.add(found.id)
         return filled
 
     def place(self, chain: PlaceChain) -> ResolvedPlace:

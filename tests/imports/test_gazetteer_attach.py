@@ -168,3 +168,54 @@ async def test_a_later_import_that_relabels_a_place_brings_its_events_back(
     assert again["version"] == earlier["version"]
     after = await api.get("/v1/changes", params={"view": "ids", "since_seq": seq, "limit": 1000})
     assert earlier["id"] in [c["id"] for c in after.json()["changed"]]
+
+
+async def test_an_import_that_gives_a_place_coordinates_brings_its_events_back(
+    api: Api, tmp_path: Path
+) -> None:
+    """A village's row makes its governorate a parent place without coordinates; an event
+    entered through the API shows that governorate; a later row placed at the governorate
+    gives it coordinates, which the earlier event then shows: it must be in /v1/changes again."""
+    header, rows = ucdp_rows()
+    village = next(
+        r for r in rows if r["adm_1"] == "Latakia Governorate" and r["where_prec"] == "1"
+    )
+    governorate = next(
+        r
+        for r in rows
+        if r["where_prec"] == "4" and r["where_coordinates"] == "Latakia Governorate"
+    )
+    first = await run_file(api.database_url, write(tmp_path / "a.csv", header, [village]), "ucdp")
+    assert first.committed
+    [parent] = query(
+        api.database_url,
+        "SELECT id FROM places WHERE kind = 'province' AND name = 'Latakia Governorate'",
+    )
+    created = await api.post(
+        "/v1/events",
+        json={
+            "external_id": "LATAKIA-1",
+            "date_start": "2016-02-01",
+            "sub_event_type": "armed_clash",
+            "summary": "Clashes somewhere in Latakia",
+            "place_id": parent.id,
+        },
+    )
+    assert created.status_code == 201, created.text
+    earlier = created.json()
+    assert earlier["place"]["latitude"] is None
+    since = (await api.get("/v1/changes", params={"view": "ids", "limit": 1000})).json()
+    seq = int(since["high_water_seq"])
+    second = await run_file(
+        api.database_url, write(tmp_path / "b.csv", header, [governorate]), "ucdp"
+    )
+    assert second.committed and second.inserted == 1
+    response = await api.get(f"/v1/events/{earlier['id']}")
+    again = response.json()
+    assert (again["place"]["latitude"], again["place"]["longitude"]) == (
+        float(governorate["latitude"]),
+        float(governorate["longitude"]),
+    )
+    assert again["version"] == earlier["version"]
+    after = await api.get("/v1/changes", params={"view": "ids", "since_seq": seq, "limit": 1000})
+    assert earlier["id"] in [c["id"] for c in after.json()["changed"]]
