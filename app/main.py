@@ -27,6 +27,7 @@ from app.claims.endpoints import router as claims_router
 from app.core.cache import ResponseCache, ResponseCacheMiddleware, cache_namespace
 from app.core.config import Settings
 from app.core.db import WriteGate, make_engine, make_sessionmaker, make_write_engine
+from app.core.doccache import DocCache
 from app.core.errors import install_error_handlers
 from app.core.etag import ETagMiddleware
 from app.core.http import (
@@ -135,6 +136,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ttl_seconds=settings.cache_ttl_seconds,
                 bypass=presents_access_token,
             )
+        # Each event's JSON kept while its change_seq stays (app/core/doccache.py).
+        app.state.doc_cache = (
+            DocCache(settings.doc_cache_max_bytes) if settings.doc_cache_max_bytes > 0 else None
+        )
         # What exists now lives as long as the app (routes, models, metadata, pools): out of
         # the cyclic collector's reach, whose full collections walked it all, stalling every
         # request in flight (~60 ms every few thousand requests: by ACLED id at 64

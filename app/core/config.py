@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     cache_max_bytes: int = 256 * 1024 * 1024  # per process, without Redis
     cache_entry_max_bytes: int = 4 * 1024 * 1024
     cache_ttl_seconds: int = 24 * 3600  # Redis entries unread this long are dropped
+    # Each event's JSON kept while its change_seq stays (app/core/doccache.py), per process;
+    # 0 turns it off. ~1.3 KB an event of ACLED's: 64 MiB keeps ~45,000.
+    doc_cache_max_bytes: int = 64 * 1024 * 1024
 
     @field_validator("database_url")
     @classmethod

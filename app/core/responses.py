@@ -32,11 +32,12 @@ def json_response(
 
 
 def json_response_with_text(
-    key: str, text: str, rest: dict[str, Any], headers: dict[str, str] | None = None
+    key: str, text: str | bytes, rest: dict[str, Any], headers: dict[str, str] | None = None
 ) -> Response:
     """A JSON object whose first member `key` is JSON text written elsewhere (a page the
     database wrote), sent as it is, then the members of `rest`: no parse and no second write
     of the large part."""
     tail = b"," + dumps(rest)[1:] if rest else b"}"
-    body = b"{" + orjson.dumps(key) + b":" + text.encode() + tail
+    raw = text.encode() if isinstance(text, str) else text
+    body = b"{" + orjson.dumps(key) + b":" + raw + tail
     return Response(content=body, media_type="application/json", headers=headers)

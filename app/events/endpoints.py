@@ -101,7 +101,8 @@ async def list_events(
         if out.filename is not None:
             headers["Content-Disposition"] = f'attachment; filename="{out.filename}"'
         return StreamingResponse(out.body, media_type=out.media_type, headers=headers)
-    page = await reads.list_page(session, filters, ctx, settings.cursor_secret)
+    docs = request.app.state.doc_cache
+    page = await reads.list_page(session, filters, ctx, settings.cursor_secret, docs)
     next_url = None
     if page.next_cursor is not None:
         next_url = _next_url(request, page.next_cursor)

@@ -22,8 +22,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.core.doccache import DocCache, documents
 from app.core.jsonrules import stored_json
-from app.events.page_json import load_page_json
+from app.core.responses import dumps
+from app.events.page_json import load_documents, load_page_json
 from app.events.serialize import EVENT_FIELDS, utc_iso
 from app.models import (
     Actor,
@@ -369,6 +371,32 @@ async def load_event_dicts(
         if built is not None:
             return built
     return await _load_in_python(session, ids, fields, dialect)
+
+
+# The shape of `core/doccache` entries of events: every field, as the list writes it by default.
+EVENT_DOC = "event"
+
+
+async def load_event_documents(
+    session: AsyncSession, keys: Sequence[tuple[int, int]], cache: DocCache | None
+) -> bytes:
+    """The events of `keys` (id, change_seq), in that order, as one JSON array of every field
+    (`load_event_dicts` of all fields, written): each event as `cache` keeps it at that
+    change_seq, or written now (PostgreSQL: by the database, `load_documents`)."""
+
+    async def build(ids: list[int]) -> dict[int, bytes]:
+        dialect = session.get_bind().dialect.name
+        built: dict[int, bytes | None] = {}
+        slow = ids
+        if dialect == "postgresql":
+            built = await load_documents(session, ids)
+            slow = [i for i, doc in built.items() if doc is None]
+        if slow:
+            for d in await _load_in_python(session, slow, (), dialect):
+                built[d["id"]] = dumps(d)
+        return {i: doc for i, doc in built.items() if doc is not None}
+
+    return b"[" + b",".join(await documents(cache, EVENT_DOC, keys, build)) + b"]"
 
 
 async def _load_in_python(

@@ -100,6 +100,9 @@ def utc_text(column: Any) -> Any:
     )
 
 
+# Every field of an event as the list writes it by default (distance_km is the sort's own).
+DOC_FIELDS = tuple(f for f in EVENT_FIELDS if f != "distance_km")
+
 # The page's ids: unnested in page_statement, and the key of every list's own scan.
 IDS = bindparam("ids", type_=ARRAY(Integer))
 
@@ -330,11 +333,10 @@ def _field(name: str) -> Any:
     return build() if build is not None else getattr(Event, name)
 
 
-@lru_cache(maxsize=64)
-def page_statement(fields: tuple[str, ...]) -> Select[str, Any]:
-    """The page of events `:ids` (in that order) as one JSON array of `fields`, and whether
-    the page holds a number only the Python path writes exactly (see LOST)."""
-    ids = func.unnest(IDS).table_valued("id", with_ordinality="ord").render_derived("page")
+def _documents(fields: tuple[str, ...], ids: Any) -> tuple[Any, list[Any], Select[Any]]:
+    """Each event of `ids` (a table of ids) as one JSON object of `fields`, the conditions
+    under which it holds a number only the Python path writes exactly (see LOST), and the
+    joins that both need, to select from."""
     pairs: list[tuple[str, Any]] = []
     lists = []
     lost: list[Any] = []
@@ -349,16 +351,37 @@ def page_statement(fields: tuple[str, ...]) -> Select[str, Any]:
         pairs.append((name, value))
     if "extras" in fields:
         lost.append(_lost_in(Event.extras))
-    page = cast(func.json_agg(aggregate_order_by(_obj(*pairs), ids.c.ord)), Text)
-    exact = func.coalesce(~func.bool_or(or_(false(), *lost)), true())
-    stmt: Select[str, Any] = select(page, exact).select_from(ids).join(Event, Event.id == ids.c.id)
+    joined: Select[Any] = select().select_from(ids).join(Event, Event.id == ids.c.id)
     if "sub_event_type" in fields:
-        stmt = stmt.join(SubEventType, SubEventType.code == Event.sub_event_type_code)
+        joined = joined.join(SubEventType, SubEventType.code == Event.sub_event_type_code)
     if "place" in fields:
-        stmt = stmt.outerjoin(Place, Place.id == Event.place_id)
+        joined = joined.outerjoin(Place, Place.id == Event.place_id)
     for sub in lists:
-        stmt = stmt.outerjoin(sub, sub.c.event_id == Event.id)
-    return stmt
+        joined = joined.outerjoin(sub, sub.c.event_id == Event.id)
+    return _obj(*pairs), lost, joined
+
+
+@lru_cache(maxsize=64)
+def page_statement(fields: tuple[str, ...]) -> Select[str, Any]:
+    """The page of events `:ids` (in that order) as one JSON array of `fields`, and whether
+    the page holds a number only the Python path writes exactly (see LOST)."""
+    ids = func.unnest(IDS).table_valued("id", with_ordinality="ord").render_derived("page")
+    doc, lost, joined = _documents(fields, ids)
+    page = cast(func.json_agg(aggregate_order_by(doc, ids.c.ord)), Text)
+    exact = func.coalesce(~func.bool_or(or_(false(), *lost)), true())
+    return joined.add_columns(page, exact)
+
+
+@lru_cache(maxsize=8)
+def documents_sql(fields: tuple[str, ...]) -> str:
+    """(id, JSON text of `fields`, exact) of each event of `:ids`, in no order: what
+    `page_statement` writes of it, one row an event (for `core/doccache`); compiled for
+    psycopg."""
+    ids = func.unnest(IDS).table_valued("id").render_derived("page")
+    doc, lost, joined = _documents(fields, ids)
+    exact = func.coalesce(~or_(false(), *lost), true())
+    stmt = joined.add_columns(Event.id, cast(doc, Text), exact)
+    return str(stmt.compile(dialect=_DIALECT))
 
 
 @lru_cache(maxsize=64)
@@ -382,6 +405,14 @@ async def load_page_text(
     if not exact:
         return None
     return "[]" if text is None else str(text)
+
+
+async def load_documents(session: AsyncSession, ids: Sequence[int]) -> dict[int, bytes | None]:
+    """Each event of `ids` as `load_page_text` writes it in a page of all fields, by id: None
+    for an event holding a number only the Python path writes exactly."""
+    params = {"ids": list(ids)}
+    rows = await driver_rows(session, documents_sql(DOC_FIELDS), params, generic_plan=True)
+    return {rid: str(text).encode() if exact else None for rid, text, exact in rows}
 
 
 async def load_page_json(

@@ -493,8 +493,9 @@ def keyset_page(
     cursor: dict[str, Any] | None,
     ctx: QueryContext,
 ) -> Select[Any]:
-    """SELECT (sort value, id) of one page: a total order on (sort key, id) with a seek."""
-    return ordered(f, where, cursor, ctx).limit(f.limit + 1)
+    """SELECT (sort value, id, change_seq) of one page: a total order on (sort key, id) with a
+    seek; change_seq says which kept documents of the page's events are current."""
+    return ordered(f, where, cursor, ctx, Event.change_seq).limit(f.limit + 1)
 
 
 def cursor_payload(f: EventFilters, last: tuple[Any, ...]) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.doccache import DocCache
 from app.core.errors import NotFound
 from app.core.pagination import decode_cursor, encode_cursor
 from app.events import history, repository
-from app.events.listing import load_event_dicts
+from app.events.listing import load_event_dicts, load_event_documents
 from app.events.page_json import load_page_text
 from app.events.queries import (
     EventFilters,
@@ -46,8 +47,8 @@ class EventListPage:
     items: list[dict[str, Any]]
     next_cursor: str | None
     total: int | None
-    # The items as one JSON array, when the database wrote it (then `items` is empty).
-    items_json: str | None = None
+    # The items as one JSON array, when written as such (then `items` is empty).
+    items_json: str | bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,16 @@ _INDEXED_ORDERS = frozenset({"date", "-date", "id", "-id"})
 
 
 async def list_page(
-    session: AsyncSession, filters: EventFilters, ctx: QueryContext, secret: str
+    session: AsyncSession,
+    filters: EventFilters,
+    ctx: QueryContext,
+    secret: str,
+    docs: DocCache | None = None,
 ) -> EventListPage:
-    """The page after `filters.cursor` in the total order (sort key, id); a bad cursor is a 400."""
+    """The page after `filters.cursor` in the total order (sort key, id); a bad cursor is a 400.
+
+    A page of every field (no `fields=`, not by distance) reuses the events `docs` keeps at
+    their current change_seq (`core/doccache`)."""
     cursor = _cursor(filters, secret)
     by_membership = False
     if filters.q and ctx.dialect != "postgresql" and filters.sort in _INDEXED_ORDERS:
@@ -88,8 +96,11 @@ async def list_page(
         not filters.fields or "distance_km" in filters.fields
     )
     items: list[dict[str, Any]] = []
-    items_json = None
-    if ctx.dialect == "postgresql" and not with_distance:
+    items_json: str | bytes | None = None
+    if not filters.fields and not with_distance:
+        keys = [(r[1], r[2]) for r in rows]
+        items_json = await load_event_documents(session, keys, docs)
+    elif ctx.dialect == "postgresql" and not with_distance:
         items_json = await load_page_text(session, ids, filters.fields)
     if items_json is None:
         items = await load_event_dicts(session, ids, filters.fields)
@@ -98,7 +109,7 @@ async def list_page(
             item["distance_km"] = row[0]
     next_cursor = None
     if has_more:
-        next_cursor = encode_cursor(secret, cursor_payload(filters, rows[-1]))
+        next_cursor = encode_cursor(secret, cursor_payload(filters, rows[-1][:2]))
     total = await repository.count(session, where) if filters.total else None
     return EventListPage(items, next_cursor, total, items_json)
 
