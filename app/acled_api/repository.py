@@ -126,23 +126,38 @@ def _page(where: Sequence[ColumnElement[bool]], limit: int, offset: int, dialect
     return chosen.subquery("page")
 
 
-async def acled_page_rows(
+async def acled_page_keys(
     session: AsyncSession, where: Sequence[ColumnElement[bool]], limit: int, offset: int
-) -> tuple[list[tuple[Any, ...]], int | None]:
-    """PostgreSQL: a page of ACLED's 31 columns computed by the database (`acled_pg`), in the
-    order of `event_rows_stmt`, and `last_update`, in two round trips: the page's ids with the
-    latest change's stamps (one row), then the ids' rows (a constant statement)."""
+) -> tuple[list[tuple[int, int]], int | None]:
+    """PostgreSQL: the page's events in the order of `event_rows_stmt`, as (id, change_seq),
+    and `last_update`, in one round trip; their rows are `acled_rows` (or kept documents)."""
     ids_and_stamps = _ids_and_stamps(_page(where, limit, offset, "postgresql"))
     # On the session's Core connection: through the ORM's execute ~0.15 ms more of CPU.
     conn = await session.connection()
-    ids, changed, deleted = (await conn.execute(ids_and_stamps)).one()
-    return await acled_rows(session, ids or []), _stamp(changed, deleted)
+    ids, seqs, changed, deleted = (await conn.execute(ids_and_stamps)).one()
+    return list(zip(ids or [], seqs or [], strict=True)), _stamp(changed, deleted)
+
+
+async def acled_rows_of(session: AsyncSession, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """(id, ACLED's 31 columns) of the events `ids`, in that order (`exports/acled_pg`)."""
+    return await acled_rows(session, ids)
 
 
 def _ids_and_stamps(page: Any) -> Select[Any]:
-    """One row: the page's ids newest first (an array), and the latest change's stamps."""
-    ids_in_order = aggregate_order_by(page.c.id, page.c.day.desc(), page.c.id.desc())
-    return select(select(func.array_agg(ids_in_order)).scalar_subquery(), *_STAMPS)
+    """One row: the page's ids newest first and their change_seq (two arrays), and the latest
+    change's stamps. change_seq is read for the page's rows only (joined after the choice,
+    which an index may then make alone)."""
+    order = (page.c.day.desc(), page.c.id.desc())
+    arrays = (
+        select(
+            func.array_agg(aggregate_order_by(page.c.id, *order)).label("ids"),
+            func.array_agg(aggregate_order_by(Event.change_seq, *order)).label("seqs"),
+        )
+        .select_from(page)
+        .join(Event, Event.id == page.c.id)
+        .subquery("arrays")
+    )
+    return select(arrays.c.ids, arrays.c.seqs, *_STAMPS)
 
 
 def exact_event_keys(query: AcledQuery) -> list[tuple[str, str]] | None:
@@ -158,7 +173,7 @@ def exact_event_keys(query: AcledQuery) -> list[tuple[str, str]] | None:
 
 @lru_cache(maxsize=2)
 def _by_keys_sql(acled_only: bool) -> str:
-    """`acled_page_rows`' ids-and-stamps statement for events named by their keys, compiled
+    """`acled_page_keys`' ids-and-stamps statement for events named by their keys, compiled
     once (psycopg's placeholders): what `_page` selects for the same ids, in the same order."""
     keys = (
         func.unnest(
@@ -182,15 +197,15 @@ def _by_keys_sql(acled_only: bool) -> str:
     return str(stmt.compile(dialect=psycopg_dialect()))  # type: ignore[no-untyped-call]
 
 
-async def acled_rows_by_keys(
+async def acled_keys_named(
     session: AsyncSession,
     keys: Sequence[tuple[str, str]],
     limit: int,
     offset: int,
     *,
     acled_only: bool,
-) -> tuple[list[tuple[Any, ...]], int | None]:
-    """PostgreSQL: `acled_page_rows` for events named by their keys (`exact_event_keys`),
+) -> tuple[list[tuple[int, int]], int | None]:
+    """PostgreSQL: `acled_page_keys` for events named by their keys (`exact_event_keys`),
     with no statement built per request: a lookup by id is the API's commonest read, and
     building and compiling its filter cost more CPU than both statements take to run."""
     params = {
@@ -199,8 +214,8 @@ async def acled_rows_by_keys(
         "limit": limit,
         "offset": offset,
     }
-    [(ids, changed, deleted)] = await driver_rows(session, _by_keys_sql(acled_only), params)
-    return await acled_rows(session, ids or []), _stamp(changed, deleted)
+    [(ids, seqs, changed, deleted)] = await driver_rows(session, _by_keys_sql(acled_only), params)
+    return list(zip(ids or [], seqs or [], strict=True)), _stamp(changed, deleted)
 
 
 async def count_events(

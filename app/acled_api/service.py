@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import pycountry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +35,7 @@ from app.acled.grammar import (
 )
 from app.acled_api import repository
 from app.acled_api.columns import EVENT_COLUMNS
+from app.core.doccache import DocCache, documents
 from app.exports.acled import acled_row
 from app.exports.countries import country_info
 from app.exports.rows import stream_export_rows
@@ -178,6 +180,8 @@ class EventsResult:
     columns: tuple[str, ...]
     # The rows when they were read at once (a page): the answer needs no stream.
     records: list[Record] | None = None
+    # Or each row as JSON (a page of JSON, one row an event): the answer is their bytes.
+    documents: list[bytes] | None = None
 
 
 async def read_events(
@@ -186,16 +190,17 @@ async def read_events(
     query: AcledQuery,
     *,
     all_datasets: bool = False,
+    docs: DocCache | None = None,
 ) -> EventsResult:
     dialect = repository.dialect_of(session)
     one_read = dialect == "postgresql" and 0 < query.limit <= ONE_READ_ROWS
     keys = repository.exact_event_keys(query)
     if one_read and keys is not None and not query.with_total:
         # Events by their ids alone: two constant statements (what the page below reads).
-        rows, stamp = await repository.acled_rows_by_keys(
+        page, stamp = await repository.acled_keys_named(
             session, keys, query.limit, query.offset, acled_only=not all_datasets
         )
-        return _page_result(rows, None, stamp, query)
+        return await _page_result(session, page, None, stamp, query, docs)
     found = await repository.domains(session, query)
     where = repository.event_conditions(query, found, dialect)
     if not all_datasets:
@@ -207,8 +212,8 @@ async def read_events(
             total += await repository.count_events(session, where, with_target=True)
     if one_read:
         # A page: its rows computed by PostgreSQL, read at once on the request's session.
-        rows, stamp = await repository.acled_page_rows(session, where, query.limit, query.offset)
-        return _page_result(rows, total, stamp, query)
+        page, stamp = await repository.acled_page_keys(session, where, query.limit, query.offset)
+        return await _page_result(session, page, total, stamp, query, docs)
     stamp = await repository.last_update(session)
     stmt = repository.event_rows_stmt(where, query.limit, query.offset, dialect)
 
@@ -219,12 +224,30 @@ async def read_events(
     return EventsResult(chunks(), total, stamp, query.fields or COLUMNS)
 
 
-def _page_result(
-    rows: list[tuple[Any, ...]], total: int | None, stamp: int | None, query: AcledQuery
+async def _page_result(
+    session: AsyncSession,
+    page: list[tuple[int, int]],
+    total: int | None,
+    stamp: int | None,
+    query: AcledQuery,
+    docs: DocCache | None,
 ) -> EventsResult:
-    """A page read at once: its records shaped as `query` asks, in one chunk."""
-    records = [rec for r in rows for rec in _shape(_typed_record(r), query)]
-    return EventsResult(one_chunk(records), total, stamp, query.fields or COLUMNS, records)
+    """A page read at once, its events `page` (id, change_seq). JSON of one record an event
+    (dyadic): each event's record as `docs` keeps it at that change_seq (`core/doccache`), the
+    others shaped now and kept. Otherwise its records shaped as `query` asks, in one chunk."""
+    columns = query.fields or COLUMNS
+    if query.format == "json" and query.export_type != "monadic":
+        shape = ("acled", query.inter_num, query.fields)
+
+        async def build(ids: list[int]) -> dict[int, bytes]:
+            rows = await repository.acled_rows_of(session, ids)
+            return {r[0]: orjson.dumps(_shape(_typed_record(r[1:]), query)[0]) for r in rows}
+
+        data = await documents(docs, shape, page, build)
+        return EventsResult(one_chunk([]), total, stamp, columns, documents=data)
+    rows = await repository.acled_rows_of(session, [rid for rid, _ in page])
+    records = [rec for r in rows for rec in _shape(_typed_record(r[1:]), query)]
+    return EventsResult(one_chunk(records), total, stamp, columns, records)
 
 
 # ---- /deleted/read ----

@@ -245,7 +245,7 @@ def copy_statement(stmt: Select[Any]) -> tuple[str, dict[str, Any]]:
 
 @lru_cache(maxsize=1)
 def rows_by_ids_sql() -> str:
-    """ACLED's 31 columns of the events `%(ids)s`, in that order: one constant statement
+    """The id and ACLED's 31 columns of the events `%(ids)s`, in that order: one constant statement
     (compiled once; psycopg prepares it on the server after a few runs)."""
     ids = (
         func.unnest(bindparam("ids", type_=ARRAY(Integer)))
@@ -266,11 +266,14 @@ def rows_by_ids_sql() -> str:
     # a prepared (generic) plan it was parsed from text three times a row (50 ms a page).
     countries = "'" + countries_json().replace("'", "''").replace("%", "%%") + "'"
     sql = OUTER_SQL.format(inner=f"{compiled} OFFSET 0") + " ORDER BY s.page_ord"
+    # Each row led by its event's id: a reader keeping rows by event (core/doccache).
+    assert sql.startswith("SELECT\n")
+    sql = "SELECT s.id," + sql[len("SELECT") :]
     return sql.replace("%(countries)s", countries)
 
 
 async def acled_rows(session: AsyncSession, ids: Sequence[int]) -> list[tuple[Any, ...]]:
-    """The rows of ACLED's 31 columns for the events `ids`, in that order, typed as
+    """The rows of (id, ACLED's 31 columns) for the events `ids`, in that order, typed as
     PostgreSQL gives them (event_date a date, iso text, coordinates numeric; NULL for a
     blank), read in the session's transaction."""
     if not ids:
