@@ -90,7 +90,9 @@ async def load_events_full(session: AsyncSession, ids: Sequence[int]) -> list[Ev
 
 
 async def page_ids(session: AsyncSession, stmt: Select[Any]) -> list[tuple[Any, ...]]:
-    return [tuple(r) for r in (await session.execute(stmt)).all()]
+    # On the session's Core connection: the ORM's execute adds ~0.3 ms of CPU for plain rows.
+    conn = await session.connection()
+    return [tuple(r) for r in (await conn.execute(stmt)).all()]
 
 
 async def fts_matches_at_least(session: AsyncSession, fts5: str, n: int) -> bool:
