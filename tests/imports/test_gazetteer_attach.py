@@ -36,6 +36,22 @@ def write(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
     return path
 
 
+def village_then_governorate(
+    rows: list[dict[str, str]],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """A village's row in Latakia (its governorate becomes a parent place, without
+    coordinates) and a row placed only at the governorate (where_prec 4)."""
+    village = next(
+        r for r in rows if r["adm_1"] == "Latakia Governorate" and r["where_prec"] == "1"
+    )
+    governorate = next(
+        r
+        for r in rows
+        if r["where_prec"] == "4" and r["where_coordinates"] == "Latakia Governorate"
+    )
+    return village, governorate
+
+
 async def get_event(api: Api, dataset: str, external_id: str) -> dict[str, Any]:
     response = await api.get(f"/v1/events/{event_id(api.database_url, dataset, external_id)}")
     assert response.status_code == 200, response.text
@@ -45,16 +61,8 @@ async def get_event(api: Api, dataset: str, external_id: str) -> dict[str, Any]:
 
 async def test_a_governorate_row_keeps_its_coordinates(api: Api, tmp_path: Path) -> None:
     header, rows = ucdp_rows()
-    # A village in Latakia (its governorate becomes a parent place, without coordinates), then
-    # a row placed only at the governorate (where_prec 4), in a later import.
-    village = next(
-        r for r in rows if r["adm_1"] == "Latakia Governorate" and r["where_prec"] == "1"
-    )
-    governorate = next(
-        r
-        for r in rows
-        if r["where_prec"] == "4" and r["where_coordinates"] == "Latakia Governorate"
-    )
+    # The governorate's row comes in a later import.
+    village, governorate = village_then_governorate(rows)
     first = await run_file(api.database_url, write(tmp_path / "a.csv", header, [village]), "ucdp")
     assert first.committed
     second = await run_file(
@@ -177,14 +185,7 @@ async def test_an_import_that_gives_a_place_coordinates_brings_its_events_back(
     entered through the API shows that governorate; a later row placed at the governorate
     gives it coordinates, which the earlier event then shows: it must be in /v1/changes again."""
     header, rows = ucdp_rows()
-    village = next(
-        r for r in rows if r["adm_1"] == "Latakia Governorate" and r["where_prec"] == "1"
-    )
-    governorate = next(
-        r
-        for r in rows
-        if r["where_prec"] == "4" and r["where_coordinates"] == "Latakia Governorate"
-    )
+    village, governorate = village_then_governorate(rows)
     first = await run_file(api.database_url, write(tmp_path / "a.csv", header, [village]), "ucdp")
     assert first.committed
     [parent] = query(
