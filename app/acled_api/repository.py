@@ -32,7 +32,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.acled.grammar import AcledQuery, Filter
 from app.acled_api.columns import Domains, compare, condition, event_date_expr, id_keys
 from app.core.db import driver_rows
-from app.exports.acled_pg import acled_rows
 from app.exports.rows import export_columns
 from app.models import Actor, Event, EventActor, EventTombstone, Place, SubEventType
 
@@ -130,17 +129,13 @@ async def acled_page_keys(
     session: AsyncSession, where: Sequence[ColumnElement[bool]], limit: int, offset: int
 ) -> tuple[list[tuple[int, int]], int | None]:
     """PostgreSQL: the page's events in the order of `event_rows_stmt`, as (id, change_seq),
-    and `last_update`, in one round trip; their rows are `acled_rows` (or kept documents)."""
+    and `last_update`, in one round trip; their rows are `exports/acled_pg.acled_rows` (or
+    kept documents)."""
     ids_and_stamps = _ids_and_stamps(_page(where, limit, offset, "postgresql"))
     # On the session's Core connection: through the ORM's execute ~0.15 ms more of CPU.
     conn = await session.connection()
     ids, seqs, changed, deleted = (await conn.execute(ids_and_stamps)).one()
     return list(zip(ids or [], seqs or [], strict=True)), _stamp(changed, deleted)
-
-
-async def acled_rows_of(session: AsyncSession, ids: Sequence[int]) -> list[tuple[Any, ...]]:
-    """(id, ACLED's 31 columns) of the events `ids`, in that order (`exports/acled_pg`)."""
-    return await acled_rows(session, ids)
 
 
 def _ids_and_stamps(page: Any) -> Select[Any]:

@@ -37,6 +37,7 @@ from app.acled_api import repository
 from app.acled_api.columns import EVENT_COLUMNS
 from app.core.doccache import DocCache, documents
 from app.exports.acled import acled_row
+from app.exports.acled_pg import acled_rows
 from app.exports.countries import country_info
 from app.exports.rows import stream_export_rows
 from app.models.vocab import ACTOR_TYPES
@@ -240,12 +241,12 @@ async def _page_result(
         shape = ("acled", query.inter_num, query.fields)
 
         async def build(ids: list[int]) -> dict[int, bytes]:
-            rows = await repository.acled_rows_of(session, ids)
+            rows = await acled_rows(session, ids)
             return {r[0]: orjson.dumps(_shape(_typed_record(r[1:]), query)[0]) for r in rows}
 
         data = await documents(docs, shape, page, build)
         return EventsResult(one_chunk([]), total, stamp, columns, documents=data)
-    rows = await repository.acled_rows_of(session, [rid for rid, _ in page])
+    rows = await acled_rows(session, [rid for rid, _ in page])
     records = [rec for r in rows for rec in _shape(_typed_record(r[1:]), query)]
     return EventsResult(one_chunk(records), total, stamp, columns, records)
 

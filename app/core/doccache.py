@@ -63,9 +63,6 @@ class DocCache:
         if len(doc) + ENTRY_OVERHEAD <= self.max_bytes:  # LRUCache refuses a larger value
             self._docs[(shape, rid)] = (seq, doc)
 
-    def clear(self) -> None:
-        self._docs.clear()
-
 
 async def documents(
     cache: DocCache | None, shape: Hashable, keys: Sequence[tuple[int, int]], build: Build

@@ -25,8 +25,8 @@ from sqlalchemy.orm import aliased
 from app.core.doccache import DocCache, documents
 from app.core.jsonrules import stored_json
 from app.core.responses import dumps
-from app.events.page_json import load_documents, load_page_json
-from app.events.serialize import EVENT_FIELDS, utc_iso
+from app.events.page_json import DOC_FIELDS, load_documents, load_page_json
+from app.events.serialize import utc_iso
 from app.models import (
     Actor,
     AirspaceViolation,
@@ -402,7 +402,7 @@ async def load_event_documents(
 async def _load_in_python(
     session: AsyncSession, ids: Sequence[int], fields: Sequence[str], dialect: str
 ) -> list[dict[str, Any]]:
-    wanted = [f for f in (fields or EVENT_FIELDS) if f != "distance_km"]
+    wanted = [f for f in fields if f != "distance_km"] if fields else list(DOC_FIELDS)
     want = set(wanted)
     base: dict[int, dict[str, Any]] = {}
     for row in await session.execute(_base_query(ids, want, dialect)):

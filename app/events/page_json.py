@@ -398,7 +398,7 @@ async def load_page_text(
     the Python path writes exactly."""
     if not ids:
         return "[]"
-    wanted = tuple(f for f in (fields or EVENT_FIELDS) if f != "distance_km")
+    wanted = tuple(f for f in fields if f != "distance_km") if fields else DOC_FIELDS
     ((text, exact),) = await driver_rows(
         session, page_sql(wanted), {"ids": list(ids)}, generic_plan=True
     )

@@ -96,7 +96,7 @@ _INTER2 = _kept("inter2", "CASE WHEN s.act[4] IS NOT NULL THEN s.act[5]::int ELS
 
 # Over the inner, ordered statement `s`, the inter codes computed once (`i`); NULL prints as an
 # empty field, like Python's ''.
-OUTER_SQL = f"""SELECT
+OUTER_SQL = f"""SELECT{{lead}}
   CASE WHEN s.dataset = 'acled' THEN s.external_id ELSE s.dataset || '-' || s.external_id END,
   s.day,
   extract(year FROM s.day)::int,
@@ -131,7 +131,7 @@ OUTER_SQL = f"""SELECT
   nullif(s.tags, ''),
   floor(extract(epoch FROM s.updated_at))::bigint
 FROM ({{inner}}) AS s
-CROSS JOIN LATERAL (SELECT {_INTER1} AS inter1, {_INTER2} AS inter2) AS i"""  # noqa: S608
+CROSS JOIN LATERAL (SELECT {_INTER1} AS inter1, {_INTER2} AS inter2) AS i"""
 
 DAY_SQL = (
     "CASE WHEN events.date_precision = 'day' OR events.date_end = events.date_start "
@@ -234,7 +234,7 @@ def outer_statement(stmt: Select[Any]) -> tuple[str, dict[str, Any]]:
             params[key] = process(params[key])
     params["countries"] = countries_json()
     # Literal percent signs of the outer SQL are not placeholders; the inner's are escaped.
-    return OUTER_SQL.format(inner=str(compiled)), params
+    return OUTER_SQL.format(lead="", inner=str(compiled)), params
 
 
 def copy_statement(stmt: Select[Any]) -> tuple[str, dict[str, Any]]:
@@ -265,10 +265,8 @@ def rows_by_ids_sql() -> str:
     # The country table is a constant of the statement, not a parameter: as a parameter of
     # a prepared (generic) plan it was parsed from text three times a row (50 ms a page).
     countries = "'" + countries_json().replace("'", "''").replace("%", "%%") + "'"
-    sql = OUTER_SQL.format(inner=f"{compiled} OFFSET 0") + " ORDER BY s.page_ord"
     # Each row led by its event's id: a reader keeping rows by event (core/doccache).
-    assert sql.startswith("SELECT\n")
-    sql = "SELECT s.id," + sql[len("SELECT") :]
+    sql = OUTER_SQL.format(lead=" s.id,", inner=f"{compiled} OFFSET 0") + " ORDER BY s.page_ord"
     return sql.replace("%(countries)s", countries)
 
 
