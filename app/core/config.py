@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # The exact response cache of repeated reads (app/core/cache.py).
     cache_enabled: bool = True
-    cache_max_bytes: int = 256 * 1024 * 1024  # per process, without Redis
+    cache_max_bytes: int = 256 * 1024 * 1024  # per process (with Redis: in front of it)
     cache_entry_max_bytes: int = 4 * 1024 * 1024
     cache_ttl_seconds: int = 24 * 3600  # Redis entries unread this long are dropped
     # Each event's JSON kept while its change_seq stays (app/core/doccache.py), per process;

@@ -19,6 +19,7 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy import event
 
+from app.core.cache import cache_namespace
 from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import Api, make_api, mint_keys, truncate_all
@@ -245,3 +246,78 @@ async def test_expiring_oauth_tokens_bypass_the_cache(api: Api) -> None:
         assert "x-cache" not in r.headers
     keyed = {"Authorization": f"Bearer {api.read_key}"}
     await until_hit(api, "/v1/events?limit=5", headers=keyed)  # a key does not expire
+
+
+async def _drop_shared_entries(database_url: str) -> None:
+    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        prefix = f"conflictdb:cache:{cache_namespace(database_url)}:"
+        async for name in client.scan_iter(match=prefix + "*"):
+            await client.delete(name)
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.usefixtures("redis_prefix", "world")
+async def test_with_redis_a_process_answers_from_its_own_memory(database_url: str) -> None:
+    """The memory tier in front of Redis: with the shared entries gone, a repeat is still a hit
+    (this process's copy, at the current version)."""
+    url = f"{LIST}&q=nothing{uuid.uuid4().hex}"
+    app = create_app(Settings(database_url=database_url, redis_url=REDIS_URL))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+            base_url="http://testserver",
+        ) as client,
+    ):
+        # PostgreSQL's version moves with any commit on the server: a repeat may miss.
+        for _ in range(10):
+            await until_hit(client, url)
+            await _drop_shared_entries(database_url)
+            if (await client.get(url)).headers["x-cache"] == "hit":
+                break
+        else:
+            raise AssertionError("no hit once Redis lost the entry: no memory tier")
+
+
+@pytest.mark.usefixtures("redis_prefix", "world")
+async def test_a_stale_entry_in_memory_is_passed_over_for_redis(database_url: str) -> None:
+    """App a keeps an answer in memory; a write makes it stale; app b stores the new answer in
+    Redis. a's next read shows the write, never a's stale copy: on PostgreSQL it is b's entry (a
+    hit), on SQLite (versions counted per process, never shared) a miss that reads it."""
+    sharing = database_url.startswith("postgresql")
+    write, _ = mint_keys(database_url)
+    marker = uuid.uuid4().hex
+    url = f"{LIST}&q=nothing{marker}"
+    apps = [create_app(Settings(database_url=database_url, redis_url=REDIS_URL)) for _ in (1, 2)]
+    async with apps[0].router.lifespan_context(apps[0]), apps[1].router.lifespan_context(apps[1]):
+        a, b = (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=x, raise_app_exceptions=False),
+                base_url="http://testserver",
+            )
+            for x in apps
+        )
+        try:
+            assert ids(await until_hit(a, url)) == set()
+            created = await b.post(
+                "/v1/events",
+                json=strike(notes=f"nothing{marker}"),
+                headers={"Authorization": f"Bearer {write}"},
+            )
+            assert created.status_code == 201, created.text
+            for _ in range(10):
+                await until_hit(b, url)
+                seen = await a.get(url)
+                assert ids(seen) == {created.json()["id"]}
+                if not sharing:
+                    assert seen.headers["x-cache"] == "miss"
+                    break
+                if seen.headers["x-cache"] == "hit":
+                    break
+            else:
+                raise AssertionError("app a never answered from app b's newer entry")
+        finally:
+            await a.aclose()
+            await b.aclose()
