@@ -37,6 +37,7 @@ from app.core.http import (
     HeadersMiddleware,
     OverloadMiddleware,
 )
+from app.core.querymodel import document_query_models
 from app.core.ratelimit import install_rate_limits
 from app.core.rest import problems
 from app.events.endpoints import router as events_router
@@ -208,4 +209,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    document_query_models(app)
     return app

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.actors import service
 from app.actors.schemas import ActorCreate, ActorPatch, ActorQuery, ActorRead, ResolveQuery
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, WriteSessionDep
 from app.core.etag import IfMatchDep, etag_of
+from app.core.querymodel import query_model
 from app.core.rest import Page, PathId, cursor_after_id, keyset_page, problems
 
 router = APIRouter(prefix="/actors", tags=["actors"])
@@ -22,7 +23,7 @@ async def list_actors(
     response: Response,
     session: SessionDep,
     _key: ReadKey,
-    query: Annotated[ActorQuery, Query()],
+    query: Annotated[ActorQuery, query_model(ActorQuery)],
 ) -> Page[ActorRead]:
     after_id = cursor_after_id(request, query.cursor)
     rows, total = await service.list_actors(session, query, after_id)
@@ -52,7 +53,7 @@ async def create_actor(
     responses=problems(404, 422),
 )
 async def resolve_actor(
-    session: SessionDep, _key: ReadKey, query: Annotated[ResolveQuery, Query()]
+    session: SessionDep, _key: ReadKey, query: Annotated[ResolveQuery, query_model(ResolveQuery)]
 ) -> ActorRead:
     return ActorRead.model_validate(await service.resolve_actor(session, query.name))
 

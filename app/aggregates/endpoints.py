@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.aggregates import service
 from app.aggregates.schemas import AggregateQuery
 from app.auth.dependencies import ReadKey
 from app.core.deps import SessionDep
+from app.core.querymodel import query_model
 from app.core.responses import json_response
 from app.core.rest import problems
 
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/aggregates", tags=["aggregates"])
 async def aggregate_events(
     request: Request,
     session: SessionDep,
-    query: Annotated[AggregateQuery, Query()],
+    query: Annotated[AggregateQuery, query_model(AggregateQuery)],
     _key: ReadKey,
 ) -> Response:
     """Rows `{bucket?, <dimensions>, events, fatalities_low/best/high, figures, open_high,

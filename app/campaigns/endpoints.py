@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.campaigns import service
@@ -17,6 +17,7 @@ from app.campaigns.schemas import (
 )
 from app.core.deps import SessionDep, WriteSessionDep
 from app.core.etag import IfMatchDep, etag_of
+from app.core.querymodel import query_model
 from app.core.rest import Page, PathId, cursor_after_id, keyset_page, problems
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -28,7 +29,7 @@ async def list_campaigns(
     response: Response,
     session: SessionDep,
     _key: ReadKey,
-    query: Annotated[CampaignQuery, Query()],
+    query: Annotated[CampaignQuery, query_model(CampaignQuery)],
 ) -> Page[CampaignSummary]:
     after_id = cursor_after_id(request, query.cursor)
     items, total = await service.list_campaigns(session, query, after_id)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import ReadKey
 from app.changes import service
 from app.changes.schemas import ChangesQuery
 from app.core.deps import SessionDep, SettingsDep
+from app.core.querymodel import query_model
 from app.core.responses import json_response
 from app.core.rest import problems, public_url
 
@@ -30,7 +31,7 @@ async def changes(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    query: Annotated[ChangesQuery, Query()],
+    query: Annotated[ChangesQuery, query_model(ChangesQuery)],
     _key: ReadKey,
 ) -> Response:
     """`{changed, deleted, next_cursor, next_url, high_water_seq, high_water_mark}`."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.claims import service
 from app.claims.schemas import ClaimCreate, ClaimPatch, ClaimQuery, ClaimRead
 from app.core.deps import SessionDep, WriteSessionDep
 from app.core.etag import IfMatchDep
+from app.core.querymodel import query_model
 from app.core.rest import Page, PathId, cursor_after_id, keyset_page, problems
 
 router = APIRouter(prefix="/claims", tags=["claims"])
@@ -22,7 +23,7 @@ async def list_claims(
     response: Response,
     session: SessionDep,
     _key: ReadKey,
-    query: Annotated[ClaimQuery, Query()],
+    query: Annotated[ClaimQuery, query_model(ClaimQuery)],
 ) -> Page[ClaimRead]:
     after_id = cursor_after_id(request, query.cursor)
     rows, total = await service.list_claims(session, query, after_id)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, SettingsDep, WriteSessionDep
 from app.core.errors import ProblemError
 from app.core.etag import IfMatchDep
+from app.core.querymodel import query_model
 from app.core.responses import json_response, json_response_with_text
 from app.core.rest import PathId, problems, public_url
 from app.events import reads, service
@@ -75,7 +76,7 @@ async def list_events(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    filters: Annotated[EventFilters, Query()],
+    filters: Annotated[EventFilters, query_model(EventFilters)],
     _key: ReadKey,
 ) -> Response:
     """Events matching all filters, newest first by default, one keyset page at a time.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, WriteSessionDep
+from app.core.querymodel import query_model
 from app.core.rest import problems
 from app.gazetteer import service
 from app.gazetteer.schemas import (
@@ -27,7 +28,7 @@ Code = Annotated[str, Path(min_length=2, max_length=16, pattern=r"^[A-Za-z0-9~-]
     responses=problems(404, 422),
 )
 async def resolve_units(
-    session: SessionDep, _key: ReadKey, query: Annotated[ResolveQuery, Query()]
+    session: SessionDep, _key: ReadKey, query: Annotated[ResolveQuery, query_model(ResolveQuery)]
 ) -> ResolvedUnits:
     """The keys of the name are tried in order (docs/gazetteer.md), per country: the first
     that names a unit decides. `admin1=` on /v1/events matches the same way."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, WriteSessionDep
 from app.core.etag import IfMatchDep, etag_of
 from app.core.pagination import encode_cursor
+from app.core.querymodel import query_model
 from app.core.rest import Page, PathId, cursor_after_id, keyset_page, problems, public_url
 from app.links import service
 from app.links.schemas import (
@@ -32,7 +33,7 @@ async def list_links(
     response: Response,
     session: SessionDep,
     _key: ReadKey,
-    query: Annotated[LinkQuery, Query()],
+    query: Annotated[LinkQuery, query_model(LinkQuery)],
 ) -> Page[LinkRead]:
     after_id = cursor_after_id(request, query.cursor)
     rows, total = await service.list_links(session, query, after_id)
@@ -119,7 +120,7 @@ async def list_incidents(
     response: Response,
     session: SessionDep,
     _key: ReadKey,
-    query: Annotated[IncidentQuery, Query()],
+    query: Annotated[IncidentQuery, query_model(IncidentQuery)],
 ) -> dict[str, Any]:
     after_id = cursor_after_id(request, query.cursor)
     items = await service.list_incidents(session, query, after_id)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import ReadKey
 from app.core.deps import SessionDep
+from app.core.querymodel import query_model
 from app.core.responses import json_response
 from app.core.rest import problems
 from app.maps import service
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/maps", tags=["maps"])
 async def event_grid(
     request: Request,
     session: SessionDep,
-    query: Annotated[GridQuery, Query()],
+    query: Annotated[GridQuery, query_model(GridQuery)],
     _key: ReadKey,
 ) -> Response:
     """`{cell, events, cells: [{bounds, lon, lat, events, fatalities_low, fatalities_best,
@@ -58,7 +59,7 @@ async def event_grid(
     },
 )
 async def boundary_outlines(
-    query: Annotated[BoundaryQuery, Query()],
+    query: Annotated[BoundaryQuery, query_model(BoundaryQuery)],
     _key: ReadKey,
 ) -> Response:
     """A GeoJSON FeatureCollection of every country: properties `iso_a2`, `iso_a3`,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, WriteSessionDep
 from app.core.etag import IfMatchDep, etag_of
+from app.core.querymodel import query_model
 from app.core.rest import Page, PathId, cursor_after_id, keyset_page, problems
 from app.places import service
 from app.places.schemas import PlaceCreate, PlacePatch, PlaceQuery, PlaceRead
@@ -22,7 +23,7 @@ async def list_places(
     response: Response,
     session: SessionDep,
     _key: ReadKey,
-    query: Annotated[PlaceQuery, Query()],
+    query: Annotated[PlaceQuery, query_model(PlaceQuery)],
 ) -> Page[PlaceRead]:
     after_id = cursor_after_id(request, query.cursor)
     items, total = await service.list_places(session, query, after_id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.deps import SessionDep, WriteSessionDep
 from app.core.etag import IfMatchDep, etag_of
+from app.core.querymodel import query_model
 from app.core.rest import Page, PathId, cursor_after_id, keyset_page, problems
 from app.sources import service
 from app.sources.schemas import (
@@ -32,7 +33,7 @@ async def list_sources(
     response: Response,
     session: SessionDep,
     _key: ReadKey,
-    query: Annotated[SourceQuery, Query()],
+    query: Annotated[SourceQuery, query_model(SourceQuery)],
 ) -> Page[SourceRead]:
     after_id = cursor_after_id(request, query.cursor)
     rows, total = await service.list_sources(session, query, after_id)
@@ -96,7 +97,7 @@ async def list_documents(
     response: Response,
     session: SessionDep,
     _key: ReadKey,
-    query: Annotated[DocumentQuery, Query()],
+    query: Annotated[DocumentQuery, query_model(DocumentQuery)],
 ) -> Page[DocumentRead]:
     after_id = cursor_after_id(request, query.cursor)
     rows, total = await service.list_documents(session, query, after_id)
