@@ -8,6 +8,7 @@ the key. With Redis, the answers of one app are hits in another (PostgreSQL).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -178,6 +179,24 @@ async def redis_prefix() -> AsyncIterator[None]:
     await client.aclose()
 
 
+@contextlib.asynccontextmanager
+async def redis_apps(database_url: str, n: int) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """`n` apps (workers, or replicas) on one database and one Redis, a client on each."""
+    apps = [create_app(Settings(database_url=database_url, redis_url=REDIS_URL)) for _ in range(n)]
+    async with contextlib.AsyncExitStack() as stack:
+        for app in apps:
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        yield [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                    base_url="http://testserver",
+                )
+            )
+            for app in apps
+        ]
+
+
 @pytest.mark.usefixtures("redis_prefix", "world")
 async def test_redis_shares_answers_between_apps(database_url: str) -> None:
     """Two apps (two workers, or two replicas) on one database and one Redis. PostgreSQL's
@@ -187,42 +206,29 @@ async def test_redis_shares_answers_between_apps(database_url: str) -> None:
     write, _ = mint_keys(database_url)
     marker = uuid.uuid4().hex
     url = f"{LIST}&q=nothing{marker}"
-    apps = [create_app(Settings(database_url=database_url, redis_url=REDIS_URL)) for _ in (1, 2)]
-    async with apps[0].router.lifespan_context(apps[0]), apps[1].router.lifespan_context(apps[1]):
-        clients = [
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=a, raise_app_exceptions=False),
-                base_url="http://testserver",
-            )
-            for a in apps
-        ]
-        a, b = clients
-        try:
-            await until_hit(a, url)
-            if sharing:
-                for _ in range(10):
-                    await a.get(url)
-                    shared = await b.get(url)
-                    if shared.headers["x-cache"] == "hit":
-                        break
-                else:
-                    raise AssertionError("app b never answered from app a's entry")
+    async with redis_apps(database_url, 2) as (a, b):
+        await until_hit(a, url)
+        if sharing:
+            for _ in range(10):
+                await a.get(url)
+                shared = await b.get(url)
+                if shared.headers["x-cache"] == "hit":
+                    break
             else:
-                assert (await b.get(url)).headers["x-cache"] == "miss"
-                await until_hit(b, url)
-                assert (await a.get(url)).headers["x-cache"] == "hit"  # each its own entry
-            created = await b.post(
-                "/v1/events",
-                json=strike(notes=f"nothing{marker}"),
-                headers={"Authorization": f"Bearer {write}"},
-            )
-            assert created.status_code == 201, created.text
-            seen = await a.get(url)
-            assert seen.headers["x-cache"] == "miss"
-            assert ids(seen) == {created.json()["id"]}
-        finally:
-            for c in clients:
-                await c.aclose()
+                raise AssertionError("app b never answered from app a's entry")
+        else:
+            assert (await b.get(url)).headers["x-cache"] == "miss"
+            await until_hit(b, url)
+            assert (await a.get(url)).headers["x-cache"] == "hit"  # each its own entry
+        created = await b.post(
+            "/v1/events",
+            json=strike(notes=f"nothing{marker}"),
+            headers={"Authorization": f"Bearer {write}"},
+        )
+        assert created.status_code == 201, created.text
+        seen = await a.get(url)
+        assert seen.headers["x-cache"] == "miss"
+        assert ids(seen) == {created.json()["id"]}
 
 
 @pytest.mark.usefixtures("world")
@@ -263,14 +269,7 @@ async def test_with_redis_a_process_answers_from_its_own_memory(database_url: st
     """The memory tier in front of Redis: with the shared entries gone, a repeat is still a hit
     (this process's copy, at the current version)."""
     url = f"{LIST}&q=nothing{uuid.uuid4().hex}"
-    app = create_app(Settings(database_url=database_url, redis_url=REDIS_URL))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-            base_url="http://testserver",
-        ) as client,
-    ):
+    async with redis_apps(database_url, 1) as (client,):
         # PostgreSQL's version moves with any commit on the server: a repeat may miss.
         for _ in range(10):
             await until_hit(client, url)
@@ -290,34 +289,22 @@ async def test_a_stale_entry_in_memory_is_passed_over_for_redis(database_url: st
     write, _ = mint_keys(database_url)
     marker = uuid.uuid4().hex
     url = f"{LIST}&q=nothing{marker}"
-    apps = [create_app(Settings(database_url=database_url, redis_url=REDIS_URL)) for _ in (1, 2)]
-    async with apps[0].router.lifespan_context(apps[0]), apps[1].router.lifespan_context(apps[1]):
-        a, b = (
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=x, raise_app_exceptions=False),
-                base_url="http://testserver",
-            )
-            for x in apps
+    async with redis_apps(database_url, 2) as (a, b):
+        assert ids(await until_hit(a, url)) == set()
+        created = await b.post(
+            "/v1/events",
+            json=strike(notes=f"nothing{marker}"),
+            headers={"Authorization": f"Bearer {write}"},
         )
-        try:
-            assert ids(await until_hit(a, url)) == set()
-            created = await b.post(
-                "/v1/events",
-                json=strike(notes=f"nothing{marker}"),
-                headers={"Authorization": f"Bearer {write}"},
-            )
-            assert created.status_code == 201, created.text
-            for _ in range(10):
-                await until_hit(b, url)
-                seen = await a.get(url)
-                assert ids(seen) == {created.json()["id"]}
-                if not sharing:
-                    assert seen.headers["x-cache"] == "miss"
-                    break
-                if seen.headers["x-cache"] == "hit":
-                    break
-            else:
-                raise AssertionError("app a never answered from app b's newer entry")
-        finally:
-            await a.aclose()
-            await b.aclose()
+        assert created.status_code == 201, created.text
+        for _ in range(10):
+            await until_hit(b, url)
+            seen = await a.get(url)
+            assert ids(seen) == {created.json()["id"]}
+            if not sharing:
+                assert seen.headers["x-cache"] == "miss"
+                break
+            if seen.headers["x-cache"] == "hit":
+                break
+        else:
+            raise AssertionError("app a never answered from app b's newer entry")
