@@ -19,6 +19,7 @@ route using it, exactly as FastAPI documents a `Query()` model (it asks FastAPI,
 from __future__ import annotations
 
 import collections
+import copy
 import functools
 import inspect
 import types
@@ -140,12 +141,13 @@ def _add_parameters(app: FastAPI, schema: dict[str, Any]) -> None:
             for model in models:
                 documented, components = _documented(model)
                 known = {(p["name"], p["in"]) for p in params}
-                new = [p for p in documented if (p["name"], p["in"]) not in known]
+                # Copies: the documented parameters are shared by every app built in a process.
+                new = [copy.deepcopy(p) for p in documented if (p["name"], p["in"]) not in known]
                 params[at:at] = new
                 at += len(new)
                 target = schema.setdefault("components", {}).setdefault("schemas", {})
                 for name, component in components.items():
-                    target.setdefault(name, component)
+                    target.setdefault(name, copy.deepcopy(component))
 
 
 def document_query_models(app: FastAPI) -> None:

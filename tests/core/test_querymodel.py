@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from app.core.config import Settings
 from app.core.querymodel import routes_with_models
+from app.main import create_app
 from tests.conftest import Api
 from tests.events.test_endpoints import strike
 from tests.events.test_endpoints import world as world
@@ -72,3 +74,14 @@ async def test_the_openapi_lists_each_models_fields(api: Api) -> None:
                 checked += 1
     # Every route declaring one (app/*/endpoints.py): the events list, actors, places, ...
     assert checked >= 15
+
+
+async def test_each_apps_openapi_is_its_own(api: Api) -> None:
+    """The parameters FastAPI documents once a model are copied into each app's document: a
+    change to one app's document (a deployment's customization) does not show in another's."""
+    first = create_app(Settings(database_url=api.database_url)).openapi()
+    [param] = [p for p in first["paths"]["/v1/events"]["get"]["parameters"] if p["name"] == "q"]
+    param["description"] = "changed in one app"
+    second = create_app(Settings(database_url=api.database_url)).openapi()
+    [other] = [p for p in second["paths"]["/v1/events"]["get"]["parameters"] if p["name"] == "q"]
+    assert other["description"] != "changed in one app"
