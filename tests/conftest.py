@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,34 +68,61 @@ def _migrate(url: str) -> None:
     migrate(url)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A migrated database with the taxonomy loaded, for the whole run."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "conflictdb-test.sqlite3"
-        url = f"sqlite+aiosqlite:///{path}"
-        _migrate(url)
-        yield url
-        return
-    problem = _pg_available()
-    if problem:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is unreachable under CI=true: {problem}")
-        pytest.skip(f"PostgreSQL unreachable: {problem}")
-    name = f"conflictdb_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        _migrate(url)
-        yield url
-    finally:
+@dataclass
+class _Databases:
+    urls: dict[str, str] = field(default_factory=dict)
+    # Every PostgreSQL database made, migrated or not: dropped at the end of the run.
+    postgresql_names: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def _databases() -> Iterator[_Databases]:
+    """The run's databases by kind, each made and migrated once per test process.
+
+    `database_url` is parametrized by kind, and pytest sets a parametrized session fixture up
+    again each time the kind changes between two tests; under `--dist loadscope` a process
+    runs a module's SQLite tests then its PostgreSQL tests, so the kind changes twice a module.
+    Made afresh each time, that was a database and a migration per module and kind (~4 s).
+    Kept here, the change costs nothing; each test empties what it uses (`truncate_all`).
+    """
+    made = _Databases()
+    yield made
+    for name in made.postgresql_names:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    _databases: _Databases,
+) -> str:
+    """A migrated database with the taxonomy loaded, for the whole run."""
+    kind = request.param
+    if kind in _databases.urls:
+        return _databases.urls[kind]
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "conflictdb-test.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        problem = _pg_available()
+        if problem:
+            if IN_CI:
+                pytest.fail(f"PostgreSQL is unreachable under CI=true: {problem}")
+            pytest.skip(f"PostgreSQL unreachable: {problem}")
+        name = f"conflictdb_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        _databases.postgresql_names.append(name)
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    _migrate(url)
+    _databases.urls[kind] = url
+    return url
 
 
 def truncate_all(url: str) -> None:
