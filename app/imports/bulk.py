@@ -266,8 +266,7 @@ class _Stager:
         """On the database thread: move the staged batch into the real tables."""
         started = time.perf_counter()
         now = self.now
-        self.staging.upsert_events(now)
-        inserted, updated = self.staging.written()
+        inserted, updated = self.staging.upsert_events(now)
         self.staging.replace_children(now, self.owned_sources, self.api_key_id, updated)
         report.inserted += inserted
         report.updated += updated
@@ -317,6 +316,7 @@ def load_events(
     staging.create(
         "stg_events", "stg_actors", "stg_claims", "stg_tags", "stg_claim_specs", "stg_map"
     )
+    staging.start(parser.dataset)
     db = DbThread()
     resolver = Resolver(conn, staging.timestamp(utcnow()))
     resolver.preload()

@@ -149,6 +149,9 @@ class Staging:
     def settings(self) -> None:
         """Per-transaction tuning, where the database has any."""
 
+    def start(self, dataset: str) -> None:
+        """Called once, before the first batch, with the dataset the import loads."""
+
     def create(self, *tables: str) -> None:
         for name in tables:
             cols = _TABLES[name].format(int=self.int_type, json=self.json_type, ts=self.ts_type)
@@ -165,8 +168,11 @@ class Staging:
     def timestamp(self, value: dt.datetime) -> Any:
         return value
 
-    def upsert_events(self, now: dt.datetime) -> None:
-        """Fill stg_map(ord, event_id, inserted) for the staged rows inserted or changed."""
+    def upsert_events(self, now: dt.datetime) -> tuple[int, int]:
+        """Upsert the staged events; returns (inserted, updated).
+
+        Fills stg_map(ord, event_id, inserted) for the staged rows inserted or changed (except
+        SQLite's fresh load, whose event ids follow from `ord`)."""
         raise NotImplementedError
 
     def clear(self) -> None:
@@ -196,29 +202,33 @@ class Staging:
         conn = self.conn
         if updated:
             self._clear_updated(claim_sources)
+        join, event_id = self._event_of("a")
         conn.execute(
             text(
-                "INSERT INTO event_actors (event_id, actor_id, role, status) "
-                "SELECT m.event_id, a.actor_id, a.role, 'confirmed' "
-                "FROM stg_actors a JOIN stg_map m ON m.ord = a.ord ORDER BY a.ord, a.pos"
-            )
+                "INSERT INTO event_actors (event_id, actor_id, role, status) "  # noqa: S608
+                f"SELECT {event_id}, a.actor_id, a.role, 'confirmed' "
+                f"FROM stg_actors a {join} ORDER BY a.ord, a.pos"
+            ),
+            self._event_params(),
         )
+        join, event_id = self._event_of("c")
         conn.execute(
             text(
-                "INSERT INTO claims (event_id, source_id, via_source_id, kind, stance, assertion, "
-                "quote, claimed_on, created_at, updated_at) "
-                "SELECT m.event_id, k.source_id, k.via_source_id, k.kind, k.stance, k.assertion, "
-                "k.quote, k.claimed_on, :now, :now "
-                "FROM stg_claims c JOIN stg_map m ON m.ord = c.ord "
+                "INSERT INTO claims (event_id, source_id, via_source_id, kind, stance, assertion, "  # noqa: S608
+                f"quote, claimed_on, created_at, updated_at) SELECT {event_id}, k.source_id, "
+                "k.via_source_id, k.kind, k.stance, k.assertion, k.quote, k.claimed_on, :now, :now "
+                f"FROM stg_claims c {join} "
                 "JOIN stg_claim_specs k ON k.spec = c.spec ORDER BY c.ord, c.pos"
             ).bindparams(_now_param()),
-            {"now": now},
+            {"now": now, **self._event_params()},
         )
+        join, event_id = self._event_of("t")
         conn.execute(
             text(
-                "INSERT INTO event_tags (event_id, tag) "
-                "SELECT m.event_id, t.tag FROM stg_tags t JOIN stg_map m ON m.ord = t.ord"
-            )
+                "INSERT INTO event_tags (event_id, tag) "  # noqa: S608
+                f"SELECT {event_id}, t.tag FROM stg_tags t {join}"
+            ),
+            self._event_params(),
         )
         # A key deleted before and imported again keeps its tombstone: the old event id stays
         # deleted (ids are never reused); ACLED's /deleted/read hides keys that are live again.
@@ -231,6 +241,13 @@ class Staging:
                 ).bindparams(_now_param(), bindparam("key", type_=Integer())),
                 {"now": now, "key": api_key_id},
             )
+
+    def _event_of(self, alias: str) -> tuple[str, str]:
+        """(join, expression): the event id of the staged row `alias`.ord, from the batch's map."""
+        return f"JOIN stg_map m ON m.ord = {alias}.ord", "m.event_id"
+
+    def _event_params(self) -> dict[str, Any]:
+        return {}
 
     def _clear_updated(self, claim_sources: list[int]) -> None:
         """The children of the batch's updated events that the import rewrites, deleted."""
@@ -369,10 +386,11 @@ class PostgresStaging(Staging):
             "ANALYZE events, event_actors, claims, event_tags, places, actors, sources"
         )
 
-    def upsert_events(self, now: dt.datetime) -> None:
+    def upsert_events(self, now: dt.datetime) -> tuple[int, int]:
         self.conn.exec_driver_sql("TRUNCATE stg_map")
         self.conn.execute(text(_PG_UPSERT).bindparams(_now_param()), {"now": now})
         self.conn.exec_driver_sql("ANALYZE stg_map")
+        return self.written()
 
     def clear(self) -> None:
         self.conn.exec_driver_sql("TRUNCATE stg_events, stg_actors, stg_claims, stg_tags")
@@ -439,8 +457,49 @@ class SqliteStaging(Staging):
         for table in ("stg_events", "stg_actors", "stg_claims", "stg_tags"):
             self.conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608
 
-    def upsert_events(self, now: dt.datetime) -> None:
+    def start(self, dataset: str) -> None:
+        """A dataset with no event yet is loaded fresh: every staged row is a new event.
+
+        The import holds SQLite's write lock from its first statement to its commit, and the
+        file's keys are unique (`SeenKeys`), so nothing can match a staged row: the batches
+        skip the lookups of the upsert (`stg_map`) and give their events the ids after the
+        largest ever handed out (AUTOINCREMENT's record, as `Resolver` does for places), in
+        `ord`er: a staged row's event id is `base + ord`. The unique key stays enforced.
+        """
         conn = self.conn
+        taken = conn.execute(
+            text("SELECT 1 FROM events WHERE dataset = :d LIMIT 1"), {"d": dataset}
+        ).first()
+        if taken is not None:
+            return
+        top = conn.exec_driver_sql(
+            "SELECT max(coalesce((SELECT max(id) FROM events), 0), "
+            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))"
+        ).scalar()
+        self._base = int(top or 0)
+
+    _base: int | None = None
+
+    def _event_of(self, alias: str) -> tuple[str, str]:
+        if self._base is None:
+            return super()._event_of(alias)
+        return "", f"{alias}.ord + :base"
+
+    def _event_params(self) -> dict[str, Any]:
+        return {} if self._base is None else {"base": self._base}
+
+    def upsert_events(self, now: dt.datetime) -> tuple[int, int]:
+        conn = self.conn
+        if self._base is not None:
+            result = conn.execute(
+                text(
+                    f"INSERT INTO events (id, {_COLS}, version, created_at, updated_at, "  # noqa: S608
+                    f"change_seq) SELECT ord + :base, {_COLS}, 1, :now, :now, :seq "
+                    "FROM stg_events ORDER BY ord"
+                ).bindparams(_now_param()),
+                {"now": now, "seq": self.change_seq(), "base": self._base},
+            )
+            return int(result.rowcount), 0
         # Emptied, not dropped and created again: a schema change makes the driver prepare
         # every statement anew, and each of its calls waits for the parsing thread's GIL.
         conn.exec_driver_sql("DELETE FROM stg_map")
@@ -450,7 +509,8 @@ class SqliteStaging(Staging):
             "ON e.dataset = s.dataset AND e.external_id = s.external_id "
             "WHERE e.id IS NULL OR e.content_hash IS NOT s.content_hash"
         )
-        if self.written()[1]:  # any staged row that exists already
+        inserted, updated = self.written()
+        if updated:  # any staged row that exists already
             conn.execute(
                 text(_SQLITE_UPDATE).bindparams(_now_param()),
                 {"now": now, "seq": self.change_seq()},
@@ -463,6 +523,7 @@ class SqliteStaging(Staging):
             "ON e.dataset = s.dataset AND e.external_id = s.external_id "
             "WHERE s.ord = stg_map.ord) WHERE inserted"
         )
+        return inserted, updated
 
 
 def vacuum_written(conn: Connection) -> None:

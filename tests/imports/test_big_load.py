@@ -10,6 +10,7 @@ dropped indexes) and 3,000 new rows; and the same two imports row by row, compar
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,10 @@ def contents(url: str) -> dict[str, list[tuple[Any, ...]]]:
     return {name: sorted(tuple(map(str, r)) for r in query(url, s)) for name, s in sql.items()}
 
 
+def without_digests(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    return {**tables, "events": [e[:-1] for e in tables["events"]]}
+
+
 async def found(api: Api, q: str) -> list[str]:
     response = await api.get("/v1/events", params={"q": q, "limit": 1000})
     assert response.status_code == 200, response.text
@@ -108,3 +113,69 @@ async def test_a_big_load_leaves_what_the_row_by_row_path_leaves(api: Api, tmp_p
     assert bulk_searches == plain_searches
     assert len(plain_contents["events"]) == 9000
     assert len(plain_contents["revisions"]) == REWRITTEN
+
+
+async def test_a_first_load_leaves_what_the_upsert_path_leaves(api: Api, tmp_path: Path) -> None:
+    """SQLite loads a dataset with no event yet without the upsert's lookups, the event ids
+    following the rows (`SqliteStaging.start`); the same file into a dataset that has one of its
+    events already goes through the upsert. Both must leave the same rows (PostgreSQL has one
+    path: the same test holds there too)."""
+    url = api.database_url
+    first, _, _ = write_files(tmp_path)
+    with first.open(newline="", encoding="utf-8") as fh:
+        header, *rows = csv.reader(fh)
+    # A row alone at its place: the places the two runs make are the same.
+    where = [header.index(c) for c in ("country", "admin1", "admin2", "admin3", "location")]
+    places = Counter(tuple(r[i] for i in where) for r in rows)
+    alone = next(r for r in reversed(rows) if places[tuple(r[i] for i in where)] == 1)
+    one_row = tmp_path / "one.csv"
+    with one_row.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, alone])
+
+    truncate_all(url)
+    fresh = await run_file(url, first, "acled")
+    assert (fresh.committed, fresh.inserted, fresh.updated) == (True, FIRST_ROWS, 0)
+    fresh_contents = contents(url)
+    fts_is_consistent(url)
+    fresh_search = await found(api, "protesters police")
+
+    truncate_all(url)
+    await run_file(url, one_row, "acled")
+    upserted = await run_file(url, first, "acled")
+    assert (upserted.inserted, upserted.updated, upserted.unchanged) == (FIRST_ROWS - 1, 0, 1)
+    fts_is_consistent(url)
+    # The digests name the ids of the event's place, actors and sources, made in another order
+    # here: everything else must be equal.
+    assert without_digests(contents(url)) == without_digests(fresh_contents)
+    assert await found(api, "protesters police") == fresh_search
+    assert len(fresh_contents["events"]) == FIRST_ROWS and fresh_contents["actors"]
+
+
+async def test_a_first_load_never_reuses_a_deleted_events_id(api: Api, tmp_path: Path) -> None:
+    """Ids are never given twice (SQLite: AUTOINCREMENT), also to a dataset's first load after
+    the newest events were deleted: its events come after the largest id ever handed out."""
+    url = api.database_url
+    first, _, _ = write_files(tmp_path)
+    with first.open(newline="", encoding="utf-8") as fh:
+        header, *rows = csv.reader(fh)
+    two_rows = tmp_path / "two.csv"
+    with two_rows.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *rows[:2]])
+    await run_file(url, two_rows, "acled")
+    gone = sorted(int(r[0]) for r in query(url, "SELECT id FROM events"))
+    for event in gone:
+        response = await api.delete(f"/v1/events/{event}")
+        assert response.status_code == 204, response.text
+    assert query(url, "SELECT count(*) FROM events")[0][0] == 0
+
+    report = await run_file(url, first, "acled")
+    assert (report.committed, report.inserted) == (True, FIRST_ROWS)
+    ids = [int(r[0]) for r in query(url, "SELECT id FROM events ORDER BY id")]
+    assert len(ids) == FIRST_ROWS and ids[0] > gone[-1]
+    # Every child points at an event of this load.
+    orphans = query(
+        url,
+        "SELECT count(*) FROM event_actors x LEFT JOIN events e ON e.id = x.event_id "
+        "WHERE e.id IS NULL",
+    )
+    assert orphans[0][0] == 0
