@@ -26,7 +26,6 @@ from app.core.jsonrules import (
     MAX_SAFE_INT,
     describe_json_error,
     json_problem,
-    text_problem,
 )
 from app.imports.csvio import CsvFile, open_csv, require_columns
 from app.imports.problems import ImportFailed, ImportReport, Problem, RowRejected
@@ -71,6 +70,22 @@ COLUMN_ORDER = (*(c for c in ACLED_COLUMNS if c != "year"), "iso3")
 # Columns with a home of their own: ACLED's current layout (the one list, in the export module)
 # plus the pre-2021 layout's iso3; every other non-empty column is kept in extras.
 MAPPED = {*ACLED_COLUMNS, "iso3"}
+# The extras this parser writes besides the unmapped columns (see AcledParser._row), and those
+# of them that can hold an integer read from digits.
+EXTRAS_KEYS = (
+    "disorder_type",
+    "inter1",
+    "inter2",
+    "interaction",
+    "iso",
+    "iso3",
+    "country",
+    "region",
+    "source_scale",
+    "timestamp",
+)
+DIGIT_KEYS = ("interaction", "iso", "timestamp")
+LONGEST_DISORDER = max(len(name) for name in DISORDER_TYPES.values())
 
 
 def split_list(value: str) -> list[str]:
@@ -140,6 +155,10 @@ class AcledParser:
         self._cols: tuple[int, ...] = ()
         self._unmapped: list[tuple[str, int]] = []
         self._keys_plain = False
+        # The longest record whose extras `_plain_extras` can vouch for (see there).
+        self._text_room = 0
+        # Each distinct `source` cell's claims, in order.
+        self._claim_lists: dict[str, list[ClaimSpec]] = {}
         self._canonical: Callable[[list[str]], tuple[str, ...]] = tuple
         self.file: CsvFile | None = None
 
@@ -160,6 +179,9 @@ class AcledParser:
         self._unmapped = [(name, i) for name, i in pos.items() if name not in MAPPED]
         # Extras keys: constants, and these names (see _plain_extras).
         self._keys_plain = json_problem({name: 0 for name, _ in self._unmapped}) is None
+        keys = [*EXTRAS_KEYS, *(name for name, _ in self._unmapped)]
+        fixed = 2 + sum(30 + 6 * len(key) for key in keys) + 6 * LONGEST_DISORDER
+        self._text_room = (MAX_BYTES - fixed) // 6
         # The columns by name, so that the digest of a row ignores the file's column order.
         self._canonical = itemgetter(*(pos[name] for name in sorted(header)))
         id_col = self._cols[0]
@@ -243,7 +265,7 @@ class AcledParser:
                 roles.append(role(name, inter2 or inter1, "target_support", "assoc_actor_2"))
 
         civ = rec[c_civ].strip()
-        if civ and fold(civ) != "civilians targeted":
+        if civ and civ != "Civilians targeted" and fold(civ) != "civilians targeted":
             raise RowRejected(
                 "civilian_targeting",
                 civ,
@@ -285,17 +307,21 @@ class AcledParser:
         fat_raw = rec[c_fatalities].strip()
         fatalities = _int(fat_raw, "fatalities", 0, 100_000_000) if fat_raw else 0
 
-        claims = []
-        for name in split_list(rec[c_source]):
-            claim = self._claims.get(name)
-            if claim is None:
-                claim = ClaimSpec(
-                    SourceRef.named(_name(name, "source"), "other"),
-                    f"reported by {name}",
-                    via_source=DATASET_SOURCE,
-                )
-                self._claims[name] = claim
-            claims.append(claim)
+        source_cell = rec[c_source]
+        claims = self._claim_lists.get(source_cell)
+        if claims is None:
+            claims = []
+            for name in split_list(source_cell):
+                claim = self._claims.get(name)
+                if claim is None:
+                    claim = ClaimSpec(
+                        SourceRef.named(_name(name, "source"), "other"),
+                        f"reported by {name}",
+                        via_source=DATASET_SOURCE,
+                    )
+                    self._claims[name] = claim
+                claims.append(claim)
+            self._claim_lists[source_cell] = claims
         tags = split_list(rec[c_tags])
         for tag in tags:
             if len(tag) > MAX_TAG:
@@ -342,25 +368,23 @@ class AcledParser:
     def _plain_extras(self, extras: dict[str, object], source_text: str) -> bool:
         """True when `json_problem(extras)` is sure to find nothing, found without walking it.
 
-        This parser's extras are flat: keys are constants or the header's names (checked once,
-        in `events`), values integers or stripped pieces of the record's own cells, all of
-        which are in `source_text`. So one search for NUL or lone surrogates over the record,
-        the integers' range and a bound on the serialized size answer for the whole dict.
-        Where any of it is in doubt, `json_problem` decides (and words the reject).
+        This parser's extras are flat: keys are `EXTRAS_KEYS` or the header's names (checked
+        once, in `events`); values are small integers (inter codes), integers read from digits
+        (interaction, iso, timestamp: the only ones that can leave the safe range), or stripped
+        cells of the record (each cell once; all of them are in `source_text`), or a canonical
+        disorder type. So the serialized size is at most a per-file constant plus six bytes a
+        character of the record (`_text_room`). The record cannot hold a NUL or a lone
+        surrogate: `full_records` refuses a row with a NUL and the strict UTF-8 decoder cannot
+        produce a surrogate. Where any of it is in doubt, `json_problem` decides (and words the
+        reject).
         """
-        if not self._keys_plain or text_problem(source_text) is not None:
+        if not self._keys_plain or len(source_text) > self._text_room:
             return False
-        size = 2
-        for key, value in extras.items():
-            if type(value) is int:
-                if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
-                    return False
-                size += 30 + 6 * len(key)
-            elif type(value) is str:
-                size += 6 * (len(value) + len(key)) + 6
-            else:
+        for key in DIGIT_KEYS:
+            value = extras.get(key)
+            if type(value) is int and not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
                 return False
-        return size <= MAX_BYTES
+        return True
 
     def _type(self, event_type: str, sub_event_type: str) -> str | RowRejected:
         try:

@@ -334,3 +334,36 @@ async def test_acleds_own_test_file(api: Api) -> None:
     again = await run_file(api.database_url, path, "acled")
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 9000)
     assert versions(api.database_url) == before
+
+
+async def test_extras_outside_the_json_rules_are_rejected(api: Api, tmp_path: Path) -> None:
+    """The parser vouches for a row's extras without walking them (`_plain_extras`) only where
+    nothing can break the JSON rules: an integer read from digits beyond 2**53 - 1, or extras
+    too big once serialized, still reject the row, at its line; the largest safe integer and
+    a long but storable cell do not."""
+    with CURRENT.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        columns = list(reader.fieldnames or [])
+        base = next(reader)
+    cases = {
+        "UNSAFE1": {"interaction": str(2**53)},
+        "UNSAFE2": {"timestamp": str(2**53)},
+        "UNSAFE3": {"region": "x" * 70_000},
+        "UNSAFE4": {"extra_column": "y" * 70_000},
+        "SAFE1": {"interaction": str(2**53 - 1), "timestamp": str(2**53 - 1)},
+        "SAFE2": {"region": "x" * 9_000, "extra_column": "y" * 1_000},
+    }
+    path = tmp_path / "extras.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[*columns, "extra_column"])
+        writer.writeheader()
+        for key, change in cases.items():
+            writer.writerow({**base, "extra_column": "", **change, "event_id_cnty": key})
+    report = await run_file(api.database_url, path, "acled", partial=True)
+    assert report.committed and report.inserted == 2
+    rejected = {p.external_id: (p.line, p.column) for p in report.rejects}
+    assert rejected == {f"UNSAFE{i}": (i + 1, "extras") for i in range(1, 5)}, report.rejects
+    safe = await get_event(api, "SAFE1")
+    assert safe["extras"]["interaction"] == 2**53 - 1
+    assert safe["extras"]["timestamp"] == 2**53 - 1
+    assert len((await get_event(api, "SAFE2"))["extras"]["region"]) == 9_000
