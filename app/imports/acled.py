@@ -85,6 +85,9 @@ EXTRAS_KEYS = (
     "timestamp",
 )
 DIGIT_KEYS = ("interaction", "iso", "timestamp")
+# The distinct `source` cells whose claims are kept built (emptied when full: memory stays
+# bounded whatever the file's variety).
+CLAIM_LISTS = 20_000
 LONGEST_DISORDER = max(len(name) for name in DISORDER_TYPES.values())
 
 
@@ -321,6 +324,8 @@ class AcledParser:
                     )
                     self._claims[name] = claim
                 claims.append(claim)
+            if len(self._claim_lists) >= CLAIM_LISTS:
+                self._claim_lists.clear()
             self._claim_lists[source_cell] = claims
         tags = split_list(rec[c_tags])
         for tag in tags:

@@ -172,11 +172,14 @@ class _Stager:
                 seen.add(source_id)
                 event_claims.append(spec)
             extras_json = dumps(extras, option=sort_keys).decode() if extras else None
+            start = date(row.date_start)
+            # Most events are dated to one day: its text once.
+            end = start if row.date_end == row.date_start else date(row.date_end)
             values = (
                 dataset,
                 row.external_id,
-                date(row.date_start),
-                date(row.date_end),
+                start,
+                end,
                 row.date_precision,
                 row.sub_event_type_code,
                 place_id,
