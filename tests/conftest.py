@@ -68,11 +68,38 @@ def _migrate(url: str) -> None:
     migrate(url)
 
 
+def new_pg_database(prefix: str) -> str:
+    """A new empty PostgreSQL database named `prefix` + a random suffix; its URL. Under
+    CI=true an unreachable PostgreSQL fails the test, elsewhere it skips it."""
+    problem = _pg_available()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is unreachable under CI=true: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
+    _admin_sql(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop a database `new_pg_database` made, whoever is still connected."""
+    _admin_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def _admin_sql(statement: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
 @dataclass
 class _Databases:
     urls: dict[str, str] = field(default_factory=dict)
     # Every PostgreSQL database made, migrated or not: dropped at the end of the run.
-    postgresql_names: list[str] = field(default_factory=list)
+    postgresql_urls: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(scope="session")
@@ -87,11 +114,8 @@ def _databases() -> Iterator[_Databases]:
     """
     made = _Databases()
     yield made
-    for name in made.postgresql_names:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    for url in made.postgresql_urls:
+        drop_pg_database(url)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -108,18 +132,8 @@ def database_url(
         path = tmp_path_factory.mktemp("sqlite") / "conflictdb-test.sqlite3"
         url = f"sqlite+aiosqlite:///{path}"
     else:
-        problem = _pg_available()
-        if problem:
-            if IN_CI:
-                pytest.fail(f"PostgreSQL is unreachable under CI=true: {problem}")
-            pytest.skip(f"PostgreSQL unreachable: {problem}")
-        name = f"conflictdb_test_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        _databases.postgresql_names.append(name)
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        url = new_pg_database("conflictdb_test_")
+        _databases.postgresql_urls.append(url)
     _migrate(url)
     _databases.urls[kind] = url
     return url

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from app.core.db import make_engine, make_sessionmaker
 from app.core.migrations import check, downgrade, upgrade
 from app.models import Base
 from app.taxonomy.service import load_taxonomy
-from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_available, make_api
+from tests.conftest import drop_pg_database, make_api, new_pg_database
 
 MODEL_TABLES = {table.name for table in Base.metadata.sorted_tables}
 # Alembic keeps its (then empty) version table at base; PostGIS owns spatial_ref_sys.
@@ -30,21 +29,11 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}"
         return
-    problem = _pg_available()
-    if problem:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is unreachable under CI=true: {problem}")
-        pytest.skip(f"PostgreSQL unreachable: {problem}")
-    name = f"conflictdb_migrations_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = new_pg_database("conflictdb_migrations_")
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(url)
 
 
 def table_names(url: str) -> set[str]:

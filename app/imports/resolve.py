@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, text, update
 
 from app.imports.rows import ActorRef, PlaceChain, PlaceLevel, SourceRef
+from app.imports.staging import sqlite_last_id
 from app.models import ActorNameKey, Place, Source
 
 NewRows = dict[str, list[tuple[Any, ...]]]
@@ -125,17 +126,8 @@ class Resolver:
                 stmt2 = text("SELECT pg_get_serial_sequence(:t, 'id')")
                 self._sequences[table] = str(conn.execute(stmt2, {"t": table}).scalar_one())
             else:
-                # SQLite: the import holds the write lock, so the ids cannot move under it. Past
-                # the largest id ever handed out (AUTOINCREMENT's record), not the largest
-                # present: a deleted row's id is never given again.
-                top = conn.execute(
-                    text(
-                        f"SELECT max(coalesce((SELECT max(id) FROM {table}), 0), "  # noqa: S608
-                        "coalesce((SELECT seq FROM sqlite_sequence WHERE name = :t), 0))"
-                    ),
-                    {"t": table},
-                ).scalar()
-                self._next[table] = int(top or 0) + 1
+                # SQLite: the import holds the write lock, so the ids cannot move under it.
+                self._next[table] = sqlite_last_id(conn, table) + 1
 
     def _allocate(self, table: str, count: int) -> list[int]:
         if table in self._next:

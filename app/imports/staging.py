@@ -472,11 +472,7 @@ class SqliteStaging(Staging):
         ).first()
         if taken is not None:
             return
-        top = conn.exec_driver_sql(
-            "SELECT max(coalesce((SELECT max(id) FROM events), 0), "
-            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))"
-        ).scalar()
-        self._base = int(top or 0)
+        self._base = sqlite_last_id(conn, "events")
 
     _base: int | None = None
 
@@ -524,6 +520,20 @@ class SqliteStaging(Staging):
             "WHERE s.ord = stg_map.ord) WHERE inserted"
         )
         return inserted, updated
+
+
+def sqlite_last_id(conn: Connection, table: str) -> int:
+    """SQLite: the largest id `table` ever handed out (AUTOINCREMENT's record, or the largest
+    present), 0 for none. The ids after it are free for a writer holding the write lock: a
+    deleted row's id is never given again."""
+    top = conn.execute(
+        text(
+            f"SELECT max(coalesce((SELECT max(id) FROM {table}), 0), "  # noqa: S608
+            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = :t), 0))"
+        ),
+        {"t": table},
+    ).scalar()
+    return int(top or 0)
 
 
 def vacuum_written(conn: Connection) -> None:

@@ -14,16 +14,20 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.conftest import IN_CI, PG_ADMIN_URL, _migrate, _pg_available, load_seed_data, mint_keys
+from tests.conftest import (
+    _migrate,
+    drop_pg_database,
+    load_seed_data,
+    mint_keys,
+    new_pg_database,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -90,24 +94,13 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         asyncio.run(load_seed_data(url))
         yield url
         return
-    problem = _pg_available()
-    if problem:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is unreachable under CI=true: {problem}")
-        pytest.skip(f"PostgreSQL unreachable: {problem}")
-    name = f"conflictdb_acled_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = new_pg_database("conflictdb_acled_")
     try:
         _migrate(url)
         asyncio.run(load_seed_data(url))
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(url)
 
 
 @pytest.fixture

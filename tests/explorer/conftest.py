@@ -11,16 +11,14 @@ import asyncio
 import os
 import shutil
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.conftest import IN_CI, PG_ADMIN_URL, _migrate, _pg_available, load_seed_data
+from tests.conftest import IN_CI, _migrate, drop_pg_database, load_seed_data, new_pg_database
 from tests.writes.server import ServerProcess
 
 CHROMIUM = os.environ.get("CONFLICTDB_CHROMIUM", "/usr/bin/chromium")
@@ -61,21 +59,12 @@ def explorer_database(
         _prepare(url)
         yield url
         return
-    problem = _pg_available()
-    if problem:
-        _unavailable(f"PostgreSQL unreachable: {problem}")
-    name = f"conflictdb_explorer_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = new_pg_database("conflictdb_explorer_")
     try:
         _prepare(url)
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(url)
 
 
 @pytest.fixture(scope="module")
