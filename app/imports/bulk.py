@@ -24,7 +24,7 @@ from sqlalchemy import Connection, text
 from app.events import history
 from app.gazetteer.service import attach_places
 from app.imports.keys import SeenKeys, batches
-from app.imports.pipeline import DbThread
+from app.imports.pipeline import DbThread, spaced_collections
 from app.imports.problems import ImportReport, Problem
 from app.imports.resolve import NewRows, Resolver
 from app.imports.rows import ClaimSpec, EventRow, SourceRef
@@ -335,7 +335,7 @@ def load_events(
     progress = options.progress
     restore: Callable[[], None] | None = None
 
-    with db, closing(seen):
+    with db, closing(seen), spaced_collections():
         for n, parsed in enumerate(batches(parser.events(report), options.chunk_size)):
             batch = seen.fresh(parsed, report)
             if report.rejects and not options.partial:
