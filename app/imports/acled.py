@@ -88,6 +88,8 @@ DIGIT_KEYS = ("interaction", "iso", "timestamp")
 # The distinct `source` cells whose claims are kept built (emptied when full: memory stays
 # bounded whatever the file's variety).
 CLAIM_LISTS = 20_000
+# The distinct date and inter cells whose reading is kept (dates emptied when full).
+CELLS_KEPT = 50_000
 LONGEST_DISORDER = max(len(name) for name in DISORDER_TYPES.values())
 
 
@@ -154,6 +156,10 @@ class AcledParser:
         self._roles: dict[tuple[str, int, str], ActorRole] = {}
         self._claims: dict[str, ClaimSpec] = {}
         self._disorders: dict[str, str] = {}
+        # The days of the dates (a file has a few thousand) and the inter codes, by cell (the
+        # cells that are no date or no code are not kept: rejected each time).
+        self._days: dict[str, dt.date] = {}
+        self._inters: dict[str, int] = {}
         self._parents: dict[tuple[str | None, ...], tuple[PlaceLevel | None, ...]] = {}
         self._cols: tuple[int, ...] = ()
         self._unmapped: list[tuple[str, int]] = []
@@ -208,10 +214,15 @@ class AcledParser:
         if not external_id or len(external_id) > 64 or not EXTERNAL_ID.match(external_id):
             raise RowRejected("event_id_cnty", external_id, "event_id_cnty is not a valid id")
         raw_date = rec[c_date]
-        try:
-            day = parse_date(raw_date)
-        except ValueError:
-            raise RowRejected("event_date", raw_date, "unparseable date") from None
+        day = self._days.get(raw_date)
+        if day is None:
+            try:
+                day = parse_date(raw_date)
+            except ValueError:
+                raise RowRejected("event_date", raw_date, "unparseable date") from None
+            if len(self._days) >= CELLS_KEPT:
+                self._days.clear()
+            self._days[raw_date] = day
         tp = rec[c_tp].strip() or "1"
         precision = ACLED_TIME_PRECISION.get(tp)
         if precision is None:
@@ -237,7 +248,13 @@ class AcledParser:
             extras["disorder_type"] = canonical
 
         inter1_raw, inter2_raw = rec[c_inter1], rec[c_inter2]
-        inter1, inter2 = inter_code(inter1_raw), inter_code(inter2_raw)
+        inters = self._inters
+        inter1 = inters.get(inter1_raw)
+        if inter1 is None:
+            inter1 = self._inter(inter1_raw)
+        inter2 = inters.get(inter2_raw)
+        if inter2 is None:
+            inter2 = self._inter(inter2_raw)
         if not inter1:
             raise RowRejected("inter1", inter1_raw, "unknown actor type: inter1 must be 1..8")
         if inter2 is None:
@@ -390,6 +407,12 @@ class AcledParser:
             if type(value) is int and not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
                 return False
         return True
+
+    def _inter(self, raw: str) -> int | None:
+        code = inter_code(raw)
+        if code is not None and len(self._inters) < CELLS_KEPT:
+            self._inters[raw] = code
+        return code
 
     def _type(self, event_type: str, sub_event_type: str) -> str | RowRejected:
         try:

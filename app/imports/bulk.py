@@ -27,7 +27,7 @@ from app.imports.keys import SeenKeys, batches
 from app.imports.pipeline import DbThread, spaced_collections
 from app.imports.problems import ImportReport, Problem
 from app.imports.resolve import NewRows, Resolver
-from app.imports.rows import ClaimSpec, EventRow, SourceRef
+from app.imports.rows import ClaimSpec, EventRow, PlaceLevel, SourceRef
 from app.imports.staging import (
     ACTOR_COLUMNS,
     CLAIM_COLUMNS,
@@ -86,10 +86,16 @@ class _Stager:
         self.resolver = resolver
         self.ord = 0
         self.staged = 0
-        # What each (reused) role and claim object resolved to.
-        self._role_ids: dict[Any, tuple[Any, ...]] = {}
-        # Each distinct claim: (spec id, source id, via source id), its row staged once.
+        # What each (reused) role object resolved to: the staged (actor id, role, status,
+        # note), its (actor, role) pair (an event names each once) and its repr (the digest's).
+        self._role_ids: dict[Any, tuple[tuple[Any, ...], tuple[Any, Any], str]] = {}
+        # Each distinct claim: (spec id, source id, via source id), its row staged once; and the
+        # repr of its (source id, via source id), the digest's.
         self._claim_specs: dict[Any, tuple[int, int | None, int | None]] = {}
+        self._claim_reprs: dict[int, str] = {}
+        # Per place chain (by identity: parsers reuse one per distinct place): the chain, what
+        # it resolved to and what its row says that the resolved place doesn't.
+        self._differences: dict[int, tuple[Any, Any, dict[str, Any] | None]] = {}
         self.now = utcnow()
         self.owned_sources: list[int] = []
         self.api_key_id: int | None = None
@@ -117,7 +123,9 @@ class _Stager:
         date, dataset = self.staging.date, self.parser.dataset
         keep_differences = self.parser.keeps_place_differences
         by_source = self.parser.one_claim_per_source
-        role_ids, claim_specs = self._role_ids, self._claim_specs
+        role_ids, claim_specs, claim_reprs = self._role_ids, self._claim_specs, self._claim_reprs
+        differences = self._differences
+        n = self.ord
         new_specs: list[tuple[Any, ...]] = []
         dumps, sort_keys, blake2b = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.blake2b
         events: list[tuple[Any, ...]] = []
@@ -131,22 +139,30 @@ class _Stager:
                 resolved = resolver.place(row.place)
                 place_id = resolved.id
                 if keep_differences:
-                    extras = _place_differences(row, resolved, extras)
+                    known = differences.get(id(row.place))
+                    if known is None or known[0] is not row.place or known[1] is not resolved:
+                        known = (row.place, resolved, _place_differences(row.place[-1], resolved))
+                        differences[id(row.place)] = known
+                    if known[2]:
+                        extras = {**(extras or {}), **known[2]}
             event_actors: list[tuple[Any, ...]] = []
+            actor_reprs: list[str] = []
             seen: set[Any] = set()
             unresolved = None
             for i, link in enumerate(row.actors):
-                resolved_role = role_ids.get(link)
-                if resolved_role is None:
+                cached = role_ids.get(link)
+                if cached is None:
                     actor_id = resolver.actor(link.actor)
                     if actor_id is None:
                         unresolved = (i, link.actor.name)
                         break
                     resolved_role = (actor_id, link.role, link.status, link.note)
-                    role_ids[link] = resolved_role
-                if resolved_role[:2] not in seen:
-                    seen.add(resolved_role[:2])
-                    event_actors.append(resolved_role)
+                    cached = (resolved_role, resolved_role[:2], repr(resolved_role))
+                    role_ids[link] = cached
+                if cached[1] not in seen:
+                    seen.add(cached[1])
+                    event_actors.append(cached[0])
+                    actor_reprs.append(cached[2])
             if unresolved is not None:
                 report.add(
                     Problem(
@@ -160,17 +176,20 @@ class _Stager:
                 )
                 continue
             event_claims: list[tuple[int, int | None, int | None]] = []
+            claim_texts: list[str] = []
             seen.clear()
             for claim in row.claims:
                 spec = claim_specs.get(claim)
                 if spec is None:
                     spec = self._new_spec(claim, new_specs)
                     claim_specs[claim] = spec
+                    claim_reprs[spec[0]] = repr(spec[1:])
                 source_id = spec[1]
                 if source_id is None or (by_source and source_id in seen):
                     continue
                 seen.add(source_id)
                 event_claims.append(spec)
+                claim_texts.append(claim_reprs[spec[0]])
             extras_json = dumps(extras, option=sort_keys).decode() if extras else None
             start = date(row.date_start)
             # Most events are dated to one day: its text once.
@@ -198,13 +217,16 @@ class _Stager:
             if row.source_text is not None:
                 # The raw record decides everything else; what the database resolved it to
                 # (place, actors, sources) and what the place could not hold are added.
-                text = f"{DIGEST_VERSION}\x1e{row.source_text}\x1e{place_id}\x1e{extras_json}"
-                text += f"\x1e{event_actors!r}\x1e{[c[1:] for c in event_claims]!r}"
+                # (The reprs of `event_actors` and of its claims' (source, via) pairs, joined
+                # from each one's repr made once.)
+                text = (
+                    f"{DIGEST_VERSION}\x1e{row.source_text}\x1e{place_id}\x1e{extras_json}"
+                    f"\x1e[{', '.join(actor_reprs)}]\x1e[{', '.join(claim_texts)}]"
+                )
             else:
                 text = repr((values, event_actors, event_claims, row.tags))
             digest = blake2b(text.encode(), digest_size=16).hexdigest()
-            self.ord += 1
-            n = self.ord
+            n += 1
             events.append((n, *values, digest))
             for pos, a in enumerate(event_actors):
                 actors.append((n, pos, a[0], a[1]))
@@ -212,6 +234,7 @@ class _Stager:
                 claims.append((n, pos, c[0]))
             for tag in row.tags:
                 tags.append((n, tag))
+        self.ord = n
         _add(report.phases, "build", time.perf_counter() - resolved_at)
         self.staged += len(events)
         # Staged here, once the previous batch's upsert is done (the connection is free then):
@@ -281,10 +304,8 @@ def _add(phases: dict[str, float], name: str, seconds: float) -> None:
     phases[name] = phases.get(name, 0.0) + seconds
 
 
-def _place_differences(row: EventRow, resolved: Any, extras: dict[str, Any] | None) -> Any:
-    """What the row says about its place that the stored place doesn't (a lossless export)."""
-    assert row.place is not None
-    leaf = row.place[-1]
+def _place_differences(leaf: PlaceLevel, resolved: Any) -> dict[str, Any] | None:
+    """What a row says about its place that the stored place doesn't (a lossless export)."""
     diff: dict[str, Any] = {}
     if leaf.latitude is not None and (
         leaf.latitude != resolved.latitude or leaf.longitude != resolved.longitude
@@ -299,9 +320,7 @@ def _place_differences(row: EventRow, resolved: Any, extras: dict[str, Any] | No
     ):
         if mine != theirs:
             diff[name] = mine or ""
-    if not diff:
-        return extras
-    return {**(extras or {}), **diff}
+    return diff or None
 
 
 def load_events(

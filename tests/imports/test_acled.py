@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -367,3 +368,58 @@ async def test_extras_outside_the_json_rules_are_rejected(api: Api, tmp_path: Pa
     assert safe["extras"]["interaction"] == 2**53 - 1
     assert safe["extras"]["timestamp"] == 2**53 - 1
     assert len((await get_event(api, "SAFE2"))["extras"]["region"]) == 9_000
+
+
+async def test_rows_at_one_place_keep_what_they_say_differently(api: Api, tmp_path: Path) -> None:
+    """Rows that name one place (one natural key) with other coordinates or another spelling
+    keep what differs in extras, whichever batch they are in and however often a place repeats
+    (the loader works the differences out once per place and row values), so that an export
+    gives each row back as it was."""
+    with CURRENT.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        columns = list(reader.fieldnames or [])
+        base = next(reader)
+    moved = {"latitude": "35.5", "longitude": "36.5"}
+    rows = {
+        "P1": {},
+        "P2": moved,
+        "P3": {},
+        "P4": moved,
+        "P5": {"location": base["location"].upper()},
+        "P6": moved,
+    }
+    path = tmp_path / "one-place.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for key, change in rows.items():
+            writer.writerow({**base, **change, "event_id_cnty": key})
+    report = await run_file(api.database_url, path, "acled", chunk_size=2)
+    assert (report.committed, report.inserted) == (True, 6)
+    said: dict[str, dict[str, Any]] = {}
+    places = set()
+    for key in rows:
+        event = await get_event(api, key)
+        places.add(event["place"]["id"])
+        extras = event["extras"]
+        said[key] = {k: extras[k] for k in ("latitude", "longitude", "location") if k in extras}
+    assert len(places) == 1
+    assert said == {
+        "P1": {},
+        "P2": {"latitude": 35.5, "longitude": 36.5},
+        "P3": {},
+        "P4": {"latitude": 35.5, "longitude": 36.5},
+        "P5": {"location": base["location"].upper()},
+        "P6": {"latitude": 35.5, "longitude": 36.5},
+    }
+    export = await api.get("/v1/events", params={"format": "csv", "dataset": "acled"})
+    assert export.status_code == 200, export.text
+    exported = {r["event_id_cnty"]: r for r in csv.DictReader(io.StringIO(export.text))}
+    assert {k: (r["latitude"], r["location"]) for k, r in exported.items()} == {
+        "P1": ("35.4128", base["location"]),
+        "P2": ("35.5000", base["location"]),
+        "P3": ("35.4128", base["location"]),
+        "P4": ("35.5000", base["location"]),
+        "P5": ("35.4128", base["location"].upper()),
+        "P6": ("35.5000", base["location"]),
+    }
