@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -63,36 +61,8 @@ class DbThread:
         return fn(*args)
 
 
-# New container objects between two young-generation collections while an import runs
-# (CPython's default is 700): see `spaced_collections`.
+# New container objects between two young collections while an import parses (CPython's
+# default is 700; `app.core.gcpolicy`). Parsing 200k synthetic ACLED rows took 4.8-5.4 s at
+# the default and 3.4 s at 50,000 (the same as with the collector off): the rows of a batch
+# and the parser's caches live long enough to be promoted, and the collector kept walking them.
 IMPORT_GC_THRESHOLD = 50_000
-_gc_lock = threading.Lock()
-_gc_users = 0
-_gc_saved: tuple[int, int, int] = (700, 10, 10)
-
-
-@contextmanager
-def spaced_collections() -> Iterator[None]:
-    """CPython's cycle collector run less often while an import parses, as before after.
-
-    A parser allocates a few dozen container objects a row, and the rows of a batch and the
-    parser's caches live long enough to be promoted, so at the default threshold (a young
-    collection every 700 new objects) the collector kept walking them: parsing 200k synthetic
-    ACLED rows took 4.8-5.4 s, and 3.4 s with collections every 50,000 objects (the same as with
-    the collector off). Reference counting still frees everything at once; only cycles wait a
-    little longer. The threshold is process-wide, so concurrent imports in one process (the
-    API's uploads) share it: the first one in raises it, the last one out restores it.
-    """
-    global _gc_users, _gc_saved
-    with _gc_lock:
-        if _gc_users == 0:
-            _gc_saved = gc.get_threshold()
-            gc.set_threshold(IMPORT_GC_THRESHOLD, *_gc_saved[1:])
-        _gc_users += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_users -= 1
-            if _gc_users == 0:
-                gc.set_threshold(*_gc_saved)
