@@ -303,9 +303,21 @@ class Staging:
             ),
             {"reason": reason},
         )
+        # The incidents that lose events (app/links): regrouped once the events are gone.
+        incidents = [
+            int(i)
+            for i in conn.exec_driver_sql(
+                "SELECT DISTINCT m.incident_id FROM incident_members m "
+                "JOIN stg_gone g ON g.event_id = m.event_id ORDER BY 1"
+            ).scalars()
+        ]
         result = conn.execute(
             text("DELETE FROM events WHERE id IN (SELECT event_id FROM stg_gone)")
         )
+        if incidents:
+            from app.links.service import regroup_after_deletions  # app.links reads events
+
+            regroup_after_deletions(conn, incidents)
         return int(result.rowcount)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -218,6 +218,54 @@ async def members_of(session: AsyncSession, incident_ids: Iterable[int]) -> list
         return []
     stmt = select(IncidentMember.event_id).where(IncidentMember.incident_id.in_(ids))
     return [int(e) for e in (await session.execute(stmt)).scalars()]
+
+
+async def members_by_incident(
+    session: AsyncSession, incident_ids: Iterable[int]
+) -> dict[int, list[int]]:
+    """The member events of each of these incidents (none for an event alone)."""
+    ids = list(incident_ids)
+    if not ids:
+        return {}
+    stmt = select(IncidentMember.incident_id, IncidentMember.event_id).where(
+        IncidentMember.incident_id.in_(ids)
+    )
+    out: dict[int, list[int]] = {}
+    for incident, event in (await session.execute(stmt)).all():
+        out.setdefault(int(incident), []).append(int(event))
+    return out
+
+
+def members_sync(conn: Connection, incident_ids: Sequence[int]) -> list[int]:
+    """`members_of` on an import's own (sync) connection."""
+    if not incident_ids:
+        return []
+    stmt = select(IncidentMember.event_id).where(IncidentMember.incident_id.in_(incident_ids))
+    return [int(e) for e in conn.execute(stmt).scalars()]
+
+
+def confirmed_among_sync(conn: Connection, event_ids: set[int]) -> list[tuple[int, int]]:
+    """Confirmed links with both ends among these events, as (a, b) event ids."""
+    if not event_ids:
+        return []
+    ids = sorted(event_ids)
+    stmt = select(EventLink.event_a_id, EventLink.event_b_id).where(
+        EventLink.status == CONFIRMED,
+        EventLink.event_a_id.in_(ids),
+        EventLink.event_b_id.in_(ids),
+    )
+    rows = conn.execute(stmt).all()
+    return [(int(a), int(b)) for a, b in rows if a is not None and b is not None]
+
+
+def replace_members_sync(
+    conn: Connection, event_ids: set[int], rows: list[tuple[int, int]]
+) -> None:
+    """`replace_members` on an import's own (sync) connection."""
+    if event_ids:
+        conn.execute(delete(IncidentMember).where(IncidentMember.event_id.in_(sorted(event_ids))))
+    if rows:
+        conn.execute(insert(IncidentMember), [{"event_id": e, "incident_id": i} for e, i in rows])
 
 
 async def replace_members(

@@ -21,8 +21,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Invalid, NotFound
@@ -250,6 +252,29 @@ async def rebuild_incidents(
                 if n not in nodes:
                     nodes.add(n)
                     frontier.add(n)
+    # (`without` has no edge left: alone, it is in no incident.)
+    await repository.replace_members(session, nodes, incident_rows(nodes, edges))
+
+
+# Incidents regrouped per round of `regroup_after_deletions` (their members go in IN lists).
+REGROUP_CHUNK = 1_000
+
+
+def regroup_after_deletions(conn: Connection, incident_ids: list[int]) -> None:
+    """A bulk deletion's incidents (an import's ACLED deletion list, inside its transaction):
+    the incidents that lost events, regrouped from the confirmed links among what is left of
+    them. Deleting events can only shrink or split an incident (it was one connected group of
+    confirmed links), so nothing outside its members is read; the deleted events' memberships
+    went with them (ON DELETE CASCADE)."""
+    for start in range(0, len(incident_ids), REGROUP_CHUNK):
+        nodes = set(repository.members_sync(conn, incident_ids[start : start + REGROUP_CHUNK]))
+        edges = repository.confirmed_among_sync(conn, nodes)
+        repository.replace_members_sync(conn, nodes, incident_rows(nodes, edges))
+
+
+def incident_rows(nodes: set[int], edges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(event id, incident id) of these events, grouped by these confirmed links (both ends
+    among `nodes`): each group of two or more is an incident, its id its lowest event id."""
     parent = {n: n for n in nodes}
 
     def root(n: int) -> int:
@@ -265,8 +290,7 @@ async def rebuild_incidents(
     groups: dict[int, list[int]] = defaultdict(list)
     for n in nodes:
         groups[root(n)].append(n)
-    rows = [(n, min(g)) for g in groups.values() if len(g) > 1 for n in g if n != without]
-    await repository.replace_members(session, nodes, rows)
+    return [(n, min(g)) for g in groups.values() if len(g) > 1 for n in g]
 
 
 # ---- incidents ----
@@ -284,10 +308,30 @@ async def incident_id_of(session: AsyncSession, event_id: int) -> int:
 async def represent_incident(session: AsyncSession, any_event_id: int) -> dict[str, Any]:
     """The incident an event belongs to: its events with every claim side by side."""
     incident_id = await incident_id_of(session, any_event_id)
-    member_ids = await repository.members_of(session, [incident_id]) or [incident_id]
-    events = await repository.events_with_claims(session, sorted(member_ids))
-    links = await repository.links_touching(session, sorted(member_ids))
-    member_set = set(member_ids)
+    [body] = await represent_incidents(session, [incident_id])
+    return body
+
+
+async def represent_incidents(
+    session: AsyncSession, incident_ids: Sequence[int]
+) -> list[dict[str, Any]]:
+    """Incidents by their own ids (an event alone is its own incident), each as GET shows it,
+    in the order given: three statements for them all, not three per incident."""
+    members = await repository.members_by_incident(session, incident_ids)
+    groups = {i: sorted(members.get(i) or [i]) for i in incident_ids}
+    every_id = sorted({e for group in groups.values() for e in group})
+    events = {e.id: e for e in await repository.events_with_claims(session, every_id)}
+    links = await repository.links_touching(session, every_id)
+    return [
+        _incident_body(i, [events[e] for e in groups[i] if e in events], links, set(groups[i]))
+        for i in incident_ids
+    ]
+
+
+def _incident_body(
+    incident_id: int, events: list[Any], links: list[Any], member_set: set[int]
+) -> dict[str, Any]:
+    """`links`: in id order, those touching the members (and maybe others')."""
     confirmed = [
         link
         for link in links
@@ -295,7 +339,12 @@ async def represent_incident(session: AsyncSession, any_event_id: int) -> dict[s
         and link.event_a_id in member_set
         and link.event_b_id in member_set
     ]
-    proposed = [link for link in links if link.status == "proposed"]
+    proposed = [
+        link
+        for link in links
+        if link.status == "proposed"
+        and (link.event_a_id in member_set or link.event_b_id in member_set)
+    ]
     figure = _incident_figure(events)
     return {
         "id": incident_id,
@@ -411,7 +460,7 @@ async def list_incidents(
         event_ids=query.event_id,
         datasets=query.dataset,
     )
-    return [await represent_incident(session, i) for i in ids]
+    return await represent_incidents(session, ids)
 
 
 def incident_etag(body: dict[str, Any]) -> str:

@@ -237,6 +237,120 @@ async def test_review_confirms_groups_and_rejections_stick(linked: Linked) -> No
     assert (await api.get("/v1/incidents")).json()["items"] == []
 
 
+async def test_listed_incidents_are_what_their_own_reads_show(linked: Linked) -> None:
+    """Several incidents, listed a page at a time, each equal to its single read (its events,
+    its confirmed links, the proposed links touching its events and no other's): the list reads
+    them all at once (`represent_incidents`), the single read one."""
+    api, fixture, _, _ = linked
+    links = await all_links(api)
+    true_pairs = {frozenset((f"acled/{a}", f"ucdp/{u}")) for a, u in fixture.truth.items()}
+    candidates = [
+        link
+        for link in links
+        if link["status"] == "proposed" and frozenset((link["key_a"], link["key_b"])) in true_pairs
+    ]
+    chosen: list[dict[str, Any]] = []
+    used: set[int] = set()
+    for link in candidates:
+        ends = {link["event_a_id"], link["event_b_id"]}
+        if not ends & used and len(chosen) < 3:
+            chosen.append(link)
+            used |= ends
+    assert len(chosen) == 3
+    for link in chosen:
+        etag = (await api.get(f"/v1/links/{link['id']}")).headers["etag"]
+        r = await _patch(api, link["id"], {"status": "confirmed"}, etag)
+        assert r.status_code == 200, r.text
+    # A proposed link by hand from the first incident's event to an event of no incident.
+    [outside] = await _events_outside(api, used, 1)
+    r = await api.post(
+        "/v1/links",
+        json={"event_a_id": chosen[0]["event_a_id"], "event_b_id": outside, "status": "proposed"},
+        headers=api.auth,
+    )
+    assert r.status_code == 201, r.text
+    by_hand = r.json()["id"]
+
+    listed: list[dict[str, Any]] = []
+    url: str | None = "/v1/incidents"
+    query: dict[str, Any] | None = {"limit": 2}
+    while url:
+        r = await api.get(url, params=query)
+        assert r.status_code == 200, r.text
+        listed += r.json()["items"]
+        url, query = r.json()["next_url"], None
+    expected = sorted(min(link["event_a_id"], link["event_b_id"]) for link in chosen)
+    assert [item["id"] for item in listed] == expected
+    for item in listed:
+        single = await api.get(f"/v1/incidents/{item['id']}")
+        assert single.status_code == 200, single.text
+        assert item == single.json()
+        assert len(item["events"]) == 2 and len(item["links"]) == 1
+    # The proposed link is listed with the incident it touches, and with no other.
+    first = min(chosen[0]["event_a_id"], chosen[0]["event_b_id"])
+    for item in listed:
+        ids = {link["id"] for link in item["proposed_links"]}
+        assert (by_hand in ids) == (item["id"] == first)
+
+
+async def test_a_deletion_list_regroups_the_incidents_it_touches(
+    linked: Linked, tmp_path: Path
+) -> None:
+    """An ACLED deletion list that deletes linked events leaves their incidents as a review
+    without those events would have (`regroup_after_deletions`): a chain of three losing its
+    lowest event stays one incident, named by the lowest event left; a chain losing its middle
+    falls apart. Incidents it does not touch stay as they were."""
+    api = linked[0]
+    before = (await api.get("/v1/incidents", params={"limit": 100})).json()["items"]
+    taken = {e["id"] for incident in before for e in incident["events"]}
+    a, b, c, d, e, f = sorted(await _events_outside(api, taken, 6))
+    for x, y in ((a, b), (b, c), (d, e), (e, f)):
+        r = await api.post("/v1/links", json={"event_a_id": x, "event_b_id": y}, headers=api.auth)
+        assert r.status_code == 201, r.text
+    listed = (await api.get("/v1/incidents", params={"limit": 100})).json()["items"]
+    assert [(i["id"], [ev["id"] for ev in i["events"]]) for i in listed if i["id"] in (a, d)] == [
+        (a, [a, b, c]),
+        (d, [d, e, f]),
+    ]
+
+    keys = {x: (await api.get(f"/v1/events/{x}")).json()["external_id"] for x in (a, e)}
+    deletions = tmp_path / "deletions.csv"
+    deletions.write_text(
+        "event_id_cnty,deleted_timestamp\n" + "".join(f"{k},1700000000\n" for k in keys.values())
+    )
+    report = await asyncio.to_thread(
+        run_import, api.database_url, ImportRequest(path=deletions, format="acled-deletions")
+    )
+    assert (report.committed, report.deleted) == (True, 2)
+
+    after = (await api.get("/v1/incidents", params={"limit": 100})).json()["items"]
+    assert after == sorted([*before, (await api.get(f"/v1/incidents/{b}")).json()], key=_id)
+    assert [ev["id"] for ev in (await api.get(f"/v1/incidents/{b}")).json()["events"]] == [b, c]
+    for alone in (d, f):
+        incident = (await api.get(f"/v1/incidents/{alone}")).json()
+        assert (incident["id"], [ev["id"] for ev in incident["events"]]) == (alone, [alone])
+    for gone in (a, e):
+        assert (await api.get(f"/v1/incidents/{gone}")).status_code == 404
+
+
+def _id(incident: dict[str, Any]) -> int:
+    return int(incident["id"])
+
+
+async def _events_outside(api: Api, taken: set[int], n: int) -> list[int]:
+    """`n` ACLED events in no incident and not among `taken`."""
+    r = await api.get("/v1/events", params={"dataset": "acled", "limit": 100})
+    assert r.status_code == 200, r.text
+    found: list[int] = []
+    for event in r.json()["items"]:
+        if event["id"] not in taken and len(found) < n:
+            incident = (await api.get(f"/v1/incidents/{event['id']}")).json()
+            if len(incident["events"]) == 1:
+                found.append(int(event["id"]))
+    assert len(found) == n
+    return found
+
+
 @pytest.mark.parametrize(
     ("method", "url", "body", "status", "code"),
     [
