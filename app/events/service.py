@@ -625,9 +625,12 @@ async def patch_event(
     before = _figures_of(event)
     fields: dict[str, Any] = data.model_dump(exclude_unset=True)
     if "sub_event_type" in fields:
-        sub = await _sub_event_type(
-            session, fields.pop("sub_event_type"), ["body", "sub_event_type"]
-        )
+        code = fields.pop("sub_event_type")
+        if code is None:
+            # Checked before the lookup: a lookup by no key is no answer (and SQLAlchemy
+            # warns that it will become an error).
+            raise Invalid(["body", "sub_event_type"], "may not be null")
+        sub = await _sub_event_type(session, code, ["body", "sub_event_type"])
         event.sub_event_type_code = sub.code
     if "place_id" in fields:
         pid = fields.pop("place_id")

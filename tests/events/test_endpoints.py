@@ -198,6 +198,16 @@ async def test_replace_patch_delete(api: Api, world: dict[str, int]) -> None:
     assert (await api.get(f"/v1/events/{eid}")).json()["fatalities_low"] == 13
     r = await api.patch(f"/v1/events/{eid}", json={"bogus": 1})
     assert r.status_code == 422
+    # A required field set to null: 422 at that field, nothing kept (the type was looked up
+    # by no key before, answering "unknown sub-event type None").
+    for field in ("sub_event_type", "summary", "date_start"):
+        r = await api.patch(f"/v1/events/{eid}", json={field: None, "fatalities_best": 21})
+        assert r.status_code == 422, r.text
+        errors = [(e["loc"], e["msg"]) for e in r.json()["errors"]]
+        assert errors == [(["body", field], "may not be null")]
+    got = (await api.get(f"/v1/events/{eid}")).json()
+    assert got["fatalities_best"] == 20
+    assert got["sub_event_type"]["code"] == created["sub_event_type"]["code"]
     assert (await api.delete(f"/v1/events/{eid}")).status_code == 204
     r = await api.get(f"/v1/events/{eid}")
     assert r.status_code == 404 and r.json()["code"] == "not_found"
