@@ -25,7 +25,7 @@ from app.core.gcpolicy import spaced_collections
 from app.events import history
 from app.gazetteer.service import attach_places
 from app.imports.keys import SeenKeys, batches
-from app.imports.pipeline import IMPORT_GC_THRESHOLD, DbThread
+from app.imports.pipeline import DbThread
 from app.imports.problems import ImportReport, Problem
 from app.imports.resolve import NewRows, Resolver
 from app.imports.rows import ClaimSpec, EventRow, PlaceLevel, SourceRef
@@ -355,7 +355,7 @@ def load_events(
     progress = options.progress
     restore: Callable[[], None] | None = None
 
-    with db, closing(seen), spaced_collections(IMPORT_GC_THRESHOLD):
+    with db, closing(seen), spaced_collections():
         for n, parsed in enumerate(batches(parser.events(report), options.chunk_size)):
             batch = seen.fresh(parsed, report)
             if report.rejects and not options.partial:

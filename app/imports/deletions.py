@@ -17,6 +17,7 @@ from app.imports.problems import ImportReport, Problem, RowRejected
 from app.imports.rows import Deletion
 from app.imports.staging import DELETION_COLUMNS, staging_for
 from app.imports.vocab import EXTERNAL_ID
+from app.links.service import regroup_after_deletions
 from app.models.base import utcnow
 
 
@@ -102,6 +103,7 @@ def load_deletions(
     if report.rejects and not options.partial:
         return
     started = time.perf_counter()
-    report.deleted = staging.delete_listed(utcnow(), reason, options.api_key_id)
+    report.deleted, incidents = staging.delete_listed(utcnow(), reason, options.api_key_id)
+    regroup_after_deletions(conn, incidents)
     report.unchanged = staged - report.deleted
     report.phases["delete"] = time.perf_counter() - started

@@ -59,10 +59,3 @@ class DbThread:
         self.queue.join()
         self._check()
         return fn(*args)
-
-
-# New container objects between two young collections while an import parses (CPython's
-# default is 700; `app.core.gcpolicy`). Parsing 200k synthetic ACLED rows took 4.8-5.4 s at
-# the default and 3.4 s at 50,000 (the same as with the collector off): the rows of a batch
-# and the parser's caches live long enough to be promoted, and the collector kept walking them.
-IMPORT_GC_THRESHOLD = 50_000

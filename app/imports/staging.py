@@ -13,9 +13,11 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, bindparam, column, select, text
+from sqlalchemy import table as table_clause
 from sqlalchemy.types import Integer
 
+from app.links.repository import incidents_of_sync
 from app.models.base import UTCDateTime
 
 EVENT_COLUMNS = (
@@ -275,8 +277,11 @@ class Staging:
         ).one()
         return int(row.i), int(row.n) - int(row.i)
 
-    def delete_listed(self, now: dt.datetime, reason: str, api_key_id: int | None) -> int:
-        """Delete the staged keys' events, leaving tombstones; returns how many went."""
+    def delete_listed(
+        self, now: dt.datetime, reason: str, api_key_id: int | None
+    ) -> tuple[int, list[int]]:
+        """Delete the staged keys' events, leaving tombstones; returns how many went and the
+        incidents that lost events (to be regrouped: `links.service.regroup_after_deletions`)."""
         conn = self.conn
         seq = PG_CHANGE_SEQ if conn.dialect.name == "postgresql" else str(self.change_seq())
         conn.exec_driver_sql(
@@ -303,22 +308,14 @@ class Staging:
             ),
             {"reason": reason},
         )
-        # The incidents that lose events (app/links): regrouped once the events are gone.
-        incidents = [
-            int(i)
-            for i in conn.exec_driver_sql(
-                "SELECT DISTINCT m.incident_id FROM incident_members m "
-                "JOIN stg_gone g ON g.event_id = m.event_id ORDER BY 1"
-            ).scalars()
-        ]
+        # The incidents that lose events (app/links), read before their memberships go.
+        incidents = incidents_of_sync(
+            conn, select(column("event_id")).select_from(table_clause("stg_gone"))
+        )
         result = conn.execute(
             text("DELETE FROM events WHERE id IN (SELECT event_id FROM stg_gone)")
         )
-        if incidents:
-            from app.links.service import regroup_after_deletions  # app.links reads events
-
-            regroup_after_deletions(conn, incidents)
-        return int(result.rowcount)
+        return int(result.rowcount), incidents
 
 
 class PostgresStaging(Staging):

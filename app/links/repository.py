@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -212,12 +212,15 @@ async def incident_of(session: AsyncSession, event_ids: Iterable[int]) -> dict[i
     return {int(e): int(i) for e, i in (await session.execute(stmt)).all()}
 
 
+def _members(incident_ids: Sequence[int]) -> Select[int]:
+    return select(IncidentMember.event_id).where(IncidentMember.incident_id.in_(incident_ids))
+
+
 async def members_of(session: AsyncSession, incident_ids: Iterable[int]) -> list[int]:
     ids = list(incident_ids)
     if not ids:
         return []
-    stmt = select(IncidentMember.event_id).where(IncidentMember.incident_id.in_(ids))
-    return [int(e) for e in (await session.execute(stmt)).scalars()]
+    return [int(e) for e in (await session.execute(_members(ids))).scalars()]
 
 
 async def members_by_incident(
@@ -240,8 +243,18 @@ def members_sync(conn: Connection, incident_ids: Sequence[int]) -> list[int]:
     """`members_of` on an import's own (sync) connection."""
     if not incident_ids:
         return []
-    stmt = select(IncidentMember.event_id).where(IncidentMember.incident_id.in_(incident_ids))
-    return [int(e) for e in conn.execute(stmt).scalars()]
+    return [int(e) for e in conn.execute(_members(incident_ids)).scalars()]
+
+
+def incidents_of_sync(conn: Connection, event_ids: Select[Any]) -> list[int]:
+    """The incidents these events (a subquery of their ids) are members of, in order."""
+    stmt = (
+        select(IncidentMember.incident_id)
+        .distinct()
+        .where(IncidentMember.event_id.in_(event_ids))
+        .order_by(IncidentMember.incident_id)
+    )
+    return [int(i) for i in conn.execute(stmt).scalars()]
 
 
 def confirmed_among_sync(conn: Connection, event_ids: set[int]) -> list[tuple[int, int]]:
@@ -258,27 +271,30 @@ def confirmed_among_sync(conn: Connection, event_ids: set[int]) -> list[tuple[in
     return [(int(a), int(b)) for a, b in rows if a is not None and b is not None]
 
 
+def _replacing_members(event_ids: Sequence[int], rows: list[tuple[int, int]]) -> list[Any]:
+    """(statement, parameters) pairs: these events' membership dropped, then `rows` written."""
+    out: list[Any] = []
+    if event_ids:
+        out.append((delete(IncidentMember).where(IncidentMember.event_id.in_(event_ids)), None))
+    if rows:
+        out.append((insert(IncidentMember), [{"event_id": e, "incident_id": i} for e, i in rows]))
+    return out
+
+
 def replace_members_sync(
-    conn: Connection, event_ids: set[int], rows: list[tuple[int, int]]
+    conn: Connection, event_ids: Iterable[int], rows: list[tuple[int, int]]
 ) -> None:
     """`replace_members` on an import's own (sync) connection."""
-    if event_ids:
-        conn.execute(delete(IncidentMember).where(IncidentMember.event_id.in_(sorted(event_ids))))
-    if rows:
-        conn.execute(insert(IncidentMember), [{"event_id": e, "incident_id": i} for e, i in rows])
+    for stmt, params in _replacing_members(sorted(event_ids), rows):
+        conn.execute(stmt, params)
 
 
 async def replace_members(
     session: AsyncSession, event_ids: Iterable[int], rows: list[tuple[int, int]]
 ) -> None:
     """Drop these events' membership, then write (event_id, incident_id) rows."""
-    ids = list(event_ids)
-    if ids:
-        await session.execute(delete(IncidentMember).where(IncidentMember.event_id.in_(ids)))
-    if rows:
-        await session.execute(
-            insert(IncidentMember), [{"event_id": e, "incident_id": i} for e, i in rows]
-        )
+    for stmt, params in _replacing_members(list(event_ids), rows):
+        await session.execute(stmt, params)
 
 
 async def incident_page(

@@ -1,7 +1,7 @@
 """While an import parses, CPython's cycle collector runs less often (`app.core.gcpolicy`), and
 its threshold is as before once the import ends, whether it committed or failed. Concurrent
-users in one process (imports, the API's uploads, a serving app) share it: the highest asked
-for applies, and the last one out restores what was there before."""
+imports in one process (the API's uploads) share it: the last one out restores what was there
+before."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.gcpolicy import spaced_collections
-from app.imports.pipeline import IMPORT_GC_THRESHOLD
+from app.core.gcpolicy import IMPORT_GC_THRESHOLD, spaced_collections
 from tests.conftest import Api, shared_file, truncate_all
 from tests.imports.support import counts, run_file
 
@@ -53,32 +52,27 @@ async def test_an_import_parses_with_spaced_collections_and_restores_them(
     assert counts(url)["events"] == 0
 
 
-def test_concurrent_users_share_the_threshold_the_last_one_restores_it() -> None:
+def test_concurrent_imports_share_the_threshold_the_last_one_restores_it() -> None:
     before = gc.get_threshold()
-    low, high = before[0] + 1_000, before[0] + 5_000
     entered = [threading.Event(), threading.Event()]
     leave = [threading.Event(), threading.Event()]
     during: list[tuple[int, int, int]] = []
 
-    def a_user(i: int, threshold: int) -> None:
-        with spaced_collections(threshold):
+    def an_import(i: int) -> None:
+        with spaced_collections():
             entered[i].set()
             leave[i].wait(10)
 
-    threads = [
-        threading.Thread(target=a_user, args=(0, high)),
-        threading.Thread(target=a_user, args=(1, low)),
-    ]
+    threads = [threading.Thread(target=an_import, args=(i,)) for i in (0, 1)]
     threads[0].start()
     assert entered[0].wait(10)
     threads[1].start()
     assert entered[1].wait(10)
-    during.append(gc.get_threshold())  # both in: the highest
+    during.append(gc.get_threshold())  # both in
     leave[0].set()
     threads[0].join(10)
-    during.append(gc.get_threshold())  # the first out, the second still in: its own
+    during.append(gc.get_threshold())  # the first out, the second still in
     leave[1].set()
     threads[1].join(10)
-    assert [t[0] for t in during] == [high, low]
-    assert all(t[1:] == before[1:] for t in during)
+    assert during == [(IMPORT_GC_THRESHOLD, *before[1:])] * 2
     assert gc.get_threshold() == before
