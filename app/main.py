@@ -26,7 +26,13 @@ from app.changes.endpoints import router as changes_router
 from app.claims.endpoints import router as claims_router
 from app.core.cache import ResponseCache, ResponseCacheMiddleware, cache_namespace
 from app.core.config import Settings
-from app.core.db import WriteGate, make_engine, make_sessionmaker, make_write_engine
+from app.core.db import (
+    WriteGate,
+    make_engine,
+    make_read_sessionmaker,
+    make_sessionmaker,
+    make_write_engine,
+)
 from app.core.doccache import DocCache
 from app.core.errors import install_error_handlers
 from app.core.etag import ETagMiddleware
@@ -115,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url, echo=settings.echo_sql)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.read_sessionmaker = make_read_sessionmaker(engine)
         single_writer = settings.is_sqlite
         write_engine = (
             make_write_engine(settings.database_url, echo=settings.echo_sql)

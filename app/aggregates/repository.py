@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.aggregates import basis
+from app.core.db import local_settings
 from app.core.names import fold_name
 from app.models import (
     Actor,
@@ -151,17 +152,19 @@ UCDP_DIMS = frozenset({"type_of_violence", "conflict_id", "dyad_id"})
 # PostgreSQL's default work_mem (4 MB) makes the planner sort every matching event for a
 # GroupAggregate whenever it fears a hash of its (over-)estimated groups would spill: month x
 # admin1 over Syria on 1M ACLED rows, 1,365 groups estimated at 23,500, ran in 54 ms sorted,
-# 22-30 ms hashed. Set for the aggregate's own transaction only.
+# 22-30 ms hashed. Set for the aggregate's own transaction only (`local_settings`: read sessions
+# are in autocommit).
 AGGREGATE_WORK_MEM = "64MB"
 
 
 async def run(session: AsyncSession, stmt: Select[Any], limit: int) -> list[dict[str, Any]]:
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'"))
-    result = await session.execute(stmt.limit(limit))
-    # Plain tuples zipped with the keys once: a mapping per row cost ~10 ms on 2,610 rows.
-    keys = list(result.keys())
-    out = [dict(zip(keys, row, strict=True)) for row in result]
+    async with local_settings(session):
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(text(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'"))
+        result = await session.execute(stmt.limit(limit))
+        # Plain tuples zipped with the keys once: a mapping per row cost ~10 ms on 2,610 rows.
+        keys = list(result.keys())
+        out = [dict(zip(keys, row, strict=True)) for row in result]
     if "bucket" in keys:
         for item in out:
             bucket = item["bucket"]

@@ -1,7 +1,11 @@
 """Engines and sessions. Reads and writes take different paths (see ARCHITECTURE.md).
 
 - A read session (`SessionDep`) lives for the request (until the response is sent); it never
-  writes and is rolled back at the end. Streamed exports read through sessions of their own.
+  writes. On PostgreSQL it runs in autocommit: each statement is its own transaction, which
+  under READ COMMITTED is what a read transaction gave anyway (every statement its own
+  snapshot), without the BEGIN and COMMIT round trips. Statements that need a transaction
+  (`SET LOCAL`) open one with `local_settings`. Streamed exports read through sessions of
+  their own, in transactions.
 - A write session (`WriteSessionDep`) is a unit of work around the route function: it begins
   before the route runs and commits after the route returns but before the response is sent,
   so a 2xx means committed. Any exception rolls it back.
@@ -14,11 +18,13 @@
 from __future__ import annotations
 
 import asyncio
+import select
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -65,7 +71,8 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": WRITE_WAIT_SECONDS}
         kwargs.update(pool_size=20, max_overflow=20, pool_timeout=WRITE_WAIT_SECONDS)
     else:
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # No pre-ping (a round trip per checkout): `_replace_if_dropped` looks at the socket.
+        kwargs.update(pool_size=10, max_overflow=10)
         # No JIT: PostgreSQL compiles a statement whose estimated cost passes 100,000, and
         # correlated subqueries (a page's actors, claims) inflate estimates: a 100-row ACLED
         # page spent 490 ms compiling to run 6 ms. Statements here are short by design.
@@ -76,7 +83,27 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "connect", register_sqlite_functions)
+    else:
+        event.listen(engine.sync_engine, "checkout", _replace_if_dropped)
     return engine
+
+
+def _replace_if_dropped(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Hand out no pooled connection the server has dropped (a restart, an administrator's
+    pg_terminate_backend): the pool connects anew instead, and the request never sees it.
+
+    A pooled connection is idle, so PostgreSQL has nothing to send it: anything to read on its
+    socket (the server's "terminating connection" and the close) means it is gone. This looks
+    at the socket without a round trip, where SQLAlchemy's pre-ping ran `SELECT 1` on every
+    checkout (~10% of a first page's CPU). A connection lost without a word (a network cut)
+    is found by the statement's error, as with pre-ping's own limits."""
+    driver = dbapi_connection.driver_connection
+    if driver.closed or driver.broken:
+        raise exc.DisconnectionError("connection closed")
+    poll = select.poll()
+    poll.register(driver.fileno(), select.POLLIN | select.POLLPRI)
+    if poll.poll(0):
+        raise exc.DisconnectionError("the server has closed the connection")
 
 
 def make_write_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -110,6 +137,33 @@ def make_sync_engine(url: str, *, echo: bool = False) -> Engine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """The request's read sessions: autocommit on PostgreSQL (module docstring); SQLite's
+    reads keep their transaction (a read transaction there is one snapshot, and costs no
+    round trip)."""
+    if engine.dialect.name != "postgresql":
+        return make_sessionmaker(engine)
+    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+async def _driver(on: AsyncSession | AsyncConnection) -> Any:
+    conn = await on.connection() if isinstance(on, AsyncSession) else on
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+@asynccontextmanager
+async def local_settings(on: AsyncSession | AsyncConnection) -> AsyncIterator[None]:
+    """A transaction for `SET LOCAL` and the statements it is for, on a session that may be in
+    autocommit (a read session on PostgreSQL); inside a transaction already, nothing more."""
+    driver = await _driver(on)
+    if not getattr(driver, "autocommit", False):
+        yield
+        return
+    async with driver.transaction():
+        yield
 
 
 class WriteGate:
@@ -150,14 +204,17 @@ async def driver_rows(
     0.27 ms), and from 1 to 5,000 ids the generic plan was as fast as the custom ones. The setting
     is sent in the statement's round trip (a pipeline) and reset in it, so it reaches nothing else.
     """
-    conn = await on.connection() if isinstance(on, AsyncSession) else on
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await _driver(on)
     if not generic_plan:
         async with driver.cursor() as cur:
             await cur.execute(sql, params)
             return list(await cur.fetchall())
     async with driver.pipeline(), driver.cursor() as setting, driver.cursor() as cur:
+        if driver.autocommit:  # SET LOCAL needs a transaction: sent in the same round trip
+            async with driver.transaction():
+                await setting.execute(_GENERIC_PLANS)
+                await cur.execute(sql, params)
+                return list(await cur.fetchall())
         await setting.execute(_GENERIC_PLANS)
         await cur.execute(sql, params)
         await setting.execute(_PLANS_AS_BEFORE)
@@ -174,7 +231,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     Reads never write, so ending with COMMIT or ROLLBACK is the same to the database; COMMIT
     keeps psycopg's prepared statements, which it discards on every ROLLBACK (a page's JSON
     statement costs ~3 ms to parse and plan, ~5 ms to run). A failed read rolls back."""
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    factory: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
     async with factory() as session:
         try:
             yield session

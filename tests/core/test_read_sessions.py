@@ -1,14 +1,18 @@
-"""Read sessions end with COMMIT, so psycopg keeps the statements it prepares (it discards every
-prepared statement of a connection on ROLLBACK): a page's JSON statement is planned once per
-connection, not on every request (~2.6 ms of PostgreSQL's planning a page)."""
+"""Read sessions: psycopg keeps the statements it prepares (it discards every prepared statement
+of a connection on ROLLBACK), so a page's JSON statement is planned once per connection, not on
+every request (~2.6 ms of PostgreSQL's planning a page); on PostgreSQL they run in autocommit,
+and the pool replaces connections the server dropped without a round trip to find out."""
 
 from __future__ import annotations
+
+import asyncio
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from app.core.config import Settings
+from app.core.db import driver_rows, local_settings, make_sync_engine
 from app.main import create_app
 from tests.conftest import mint_keys, truncate_all
 
@@ -39,3 +43,77 @@ async def test_a_read_keeps_the_statements_psycopg_prepared(database_url: str) -
             ).scalars()
             statements = list(prepared)
     assert any("FROM events" in s for s in statements), statements
+
+
+def _terminate_other_connections(database_url: str) -> int:
+    """Ends every other connection to the test database, as a server restart would (each
+    waited for, up to 5 s)."""
+    engine = make_sync_engine(database_url)
+    with engine.connect() as conn:
+        ended = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000))"
+                " FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    engine.dispose()
+    return int(ended)
+
+
+async def test_a_read_after_the_server_dropped_the_pools_connections_is_answered(
+    database_url: str,
+) -> None:
+    """The pool hands out no connection PostgreSQL has ended: a read after a restart (here
+    pg_terminate_backend) is answered, not a 500, though nothing pings before each checkout."""
+    if not database_url.startswith("postgresql"):
+        return  # no server to drop SQLite's connections
+    truncate_all(database_url)
+    app = create_app(Settings(database_url=database_url, cache_enabled=False))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            first = await client.get("/v1/events")
+            assert first.status_code == 200, first.text
+            assert _terminate_other_connections(database_url) >= 1  # the pool's connection
+            for _ in range(3):
+                again = await client.get("/v1/events")
+                assert again.status_code == 200, again.text
+                assert again.json() == first.json()
+
+
+async def test_read_sessions_run_each_statement_alone_and_local_settings_hold(
+    database_url: str,
+) -> None:
+    """PostgreSQL's read sessions are in autocommit (no BEGIN and COMMIT round trips): each
+    statement its own transaction. What needs a transaction opens one: `SET LOCAL` (the
+    aggregates' work_mem, the generic plans of `driver_rows`) holds for its statements and
+    reaches nothing after them."""
+    if not database_url.startswith("postgresql"):
+        return  # SQLite's reads keep their transaction
+    app = create_app(Settings(database_url=database_url, cache_enabled=False))
+    async with app.router.lifespan_context(app):
+        async with app.state.read_sessionmaker() as session:
+            one = (await session.execute(text("SELECT now()"))).scalar_one()
+            await asyncio.sleep(0.01)
+            two = (await session.execute(text("SELECT now()"))).scalar_one()
+            assert one != two  # now() is the transaction's start: two transactions
+            default_mem = (await session.execute(text("SHOW work_mem"))).scalar_one()
+            async with local_settings(session):
+                await session.execute(text("SET LOCAL work_mem = '64MB'"))
+                inside = (await session.execute(text("SHOW work_mem"))).scalar_one()
+            after = (await session.execute(text("SHOW work_mem"))).scalar_one()
+            assert (inside, after) == ("64MB", default_mem)
+            rows = await driver_rows(
+                session, "SELECT current_setting('plan_cache_mode')", {}, generic_plan=True
+            )
+            assert rows == [("force_generic_plan",)]
+            mode = (await session.execute(text("SHOW plan_cache_mode"))).scalar_one()
+            assert mode == "auto"
+        async with app.state.sessionmaker() as session:  # in a transaction: the same holds
+            rows = await driver_rows(
+                session, "SELECT current_setting('plan_cache_mode')", {}, generic_plan=True
+            )
+            assert rows == [("force_generic_plan",)]
+            mode = (await session.execute(text("SHOW plan_cache_mode"))).scalar_one()
+            assert mode == "auto"
