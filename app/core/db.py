@@ -193,7 +193,7 @@ async def driver_rows(
     generic_plan: bool = False,
 ) -> list[tuple[Any, ...]]:
     """PostgreSQL: the rows of a constant statement (SQL compiled once, psycopg's placeholders),
-    run by psycopg on the session's (or connection's) own connection, in its transaction. For
+    run by psycopg on the session's (or connection's) own connection, in its transaction if any. For
     the hot read paths: no SQLAlchemy statement, cache key or result processing (~0.3 ms a
     statement); psycopg prepares the statement on the server after a few runs.
 
@@ -228,9 +228,9 @@ _PLANS_AS_BEFORE = "RESET plan_cache_mode"
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's read session; open until the response is sent, ended then.
 
-    Reads never write, so ending with COMMIT or ROLLBACK is the same to the database; COMMIT
-    keeps psycopg's prepared statements, which it discards on every ROLLBACK (a page's JSON
-    statement costs ~3 ms to parse and plan, ~5 ms to run). A failed read rolls back."""
+    Autocommit on PostgreSQL (`make_read_sessionmaker`), where the COMMIT below sends nothing.
+    On SQLite reads never write, so COMMIT or ROLLBACK is the same to the database. A failed
+    read rolls back."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
     async with factory() as session:
         try:
