@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import event, exc
+from sqlalchemy import Executable, event, exc
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -219,6 +219,39 @@ async def driver_rows(
         await cur.execute(sql, params)
         await setting.execute(_PLANS_AS_BEFORE)
         return list(await cur.fetchall())
+
+
+def compiled_sql(conn: AsyncConnection, stmt: Executable) -> tuple[str, dict[str, Any]]:
+    """PostgreSQL: the SQL string and psycopg parameters of a Core statement, as SQLAlchemy
+    would send them: compiled through the engine's statement cache (a statement of the same
+    shape is compiled once), its values bound, IN lists expanded, bind processors applied.
+    For `driver_rows`: a hot read's dynamic statement without SQLAlchemy's execution context and
+    result objects. Relies on SQLAlchemy's compiled-cache internals (pinned in pyproject); a
+    test runs every list filter through it."""
+    sync = conn.sync_connection
+    assert sync is not None
+    compiled: Any
+    compiled, extracted, collected, _ = stmt._compile_w_cache(
+        dialect=sync.dialect,
+        compiled_cache=sync.engine._compiled_cache,
+        column_keys=[],
+        for_executemany=False,
+        schema_translate_map=None,
+        linting=0,
+    )
+    params: dict[str, Any] = compiled.construct_params(
+        extracted_parameters=extracted, escape_names=False, _collected_params=collected
+    )
+    processors: dict[str, Any] = compiled._bind_processors
+    sql: str = compiled.string
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        expanded = compiled._process_parameters_for_postcompile(params)
+        sql = expanded.statement
+        processors = {**processors, **expanded.processors}
+    escaped = compiled.escaped_bind_names or {}
+    return sql, {
+        escaped.get(k, k): processors[k](v) if k in processors else v for k, v in params.items()
+    }
 
 
 _GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.core.db import compiled_sql, driver_rows
 from app.core.names import fold_name
 from app.models import (
     AirspaceViolation,
@@ -90,8 +91,12 @@ async def load_events_full(session: AsyncSession, ids: Sequence[int]) -> list[Ev
 
 
 async def page_ids(session: AsyncSession, stmt: Select[Any]) -> list[tuple[Any, ...]]:
-    # On the session's Core connection: the ORM's execute adds ~0.3 ms of CPU for plain rows.
     conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        # Compiled through SQLAlchemy's cache, run by psycopg: no execution context or result.
+        sql, params = compiled_sql(conn, stmt)
+        return await driver_rows(conn, sql, params)
+    # On the session's Core connection: the ORM's execute adds ~0.3 ms of CPU for plain rows.
     return [tuple(r) for r in (await conn.execute(stmt)).all()]
 
 
