@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import select
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from fastapi import Request
@@ -158,12 +158,14 @@ async def _driver(on: AsyncSession | AsyncConnection) -> Any:
 async def local_settings(on: AsyncSession | AsyncConnection) -> AsyncIterator[None]:
     """A transaction for `SET LOCAL` and the statements it is for, on a session that may be in
     autocommit (a read session on PostgreSQL); inside a transaction already, nothing more."""
-    driver = await _driver(on)
-    if not getattr(driver, "autocommit", False):
+    async with _own_transaction(await _driver(on)):
         yield
-        return
-    async with driver.transaction():
-        yield
+
+
+def _own_transaction(driver: Any) -> AbstractAsyncContextManager[Any]:
+    """A transaction of psycopg's where its connection is in autocommit; elsewhere (in a
+    transaction already, or not psycopg) none."""
+    return driver.transaction() if getattr(driver, "autocommit", False) else nullcontext()
 
 
 class WriteGate:
@@ -209,12 +211,13 @@ async def driver_rows(
         async with driver.cursor() as cur:
             await cur.execute(sql, params)
             return list(await cur.fetchall())
-    async with driver.pipeline(), driver.cursor() as setting, driver.cursor() as cur:
-        if driver.autocommit:  # SET LOCAL needs a transaction: sent in the same round trip
-            async with driver.transaction():
-                await setting.execute(_GENERIC_PLANS)
-                await cur.execute(sql, params)
-                return list(await cur.fetchall())
+    # SET LOCAL needs a transaction: in autocommit its BEGIN and COMMIT join the pipeline.
+    async with (
+        driver.pipeline(),
+        driver.cursor() as setting,
+        driver.cursor() as cur,
+        _own_transaction(driver),
+    ):
         await setting.execute(_GENERIC_PLANS)
         await cur.execute(sql, params)
         await setting.execute(_PLANS_AS_BEFORE)

@@ -9,8 +9,10 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from app.aggregates import repository as aggregates
+from app.aggregates.repository import AGGREGATE_WORK_MEM
 from app.core.config import Settings
 from app.core.db import driver_rows, local_settings, make_sync_engine
 from app.main import create_app
@@ -117,3 +119,16 @@ async def test_read_sessions_run_each_statement_alone_and_local_settings_hold(
             assert rows == [("force_generic_plan",)]
             mode = (await session.execute(text("SHOW plan_cache_mode"))).scalar_one()
             assert mode == "auto"
+
+
+async def test_an_aggregate_on_a_read_session_runs_with_its_work_mem(database_url: str) -> None:
+    """The aggregates' statement runs with AGGREGATE_WORK_MEM (hashing its groups instead of
+    sorting every event) though read sessions are in autocommit, and the setting ends with it."""
+    if not database_url.startswith("postgresql"):
+        return  # no work_mem on SQLite
+    app = create_app(Settings(database_url=database_url, cache_enabled=False))
+    async with app.router.lifespan_context(app), app.state.read_sessionmaker() as session:
+        seen = select(func.current_setting("work_mem").label("work_mem"))
+        assert await aggregates.run(session, seen, 1) == [{"work_mem": AGGREGATE_WORK_MEM}]
+        after = (await session.execute(text("SHOW work_mem"))).scalar_one()
+        assert after != AGGREGATE_WORK_MEM
