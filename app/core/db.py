@@ -4,8 +4,8 @@
   writes. On PostgreSQL it runs in autocommit: each statement is its own transaction, which
   under READ COMMITTED is what a read transaction gave anyway (every statement its own
   snapshot), without the BEGIN and COMMIT round trips. Statements that need a transaction
-  (`SET LOCAL`) open one with `local_settings`. Streamed exports read through sessions of
-  their own, in transactions.
+  (`SET LOCAL`) open one in their own round trip (`driver_result`'s `settings`). Streamed
+  exports read through sessions of their own, in transactions.
 - A write session (`WriteSessionDep`) is a unit of work around the route function: it begins
   before the route runs and commits after the route returns but before the response is sent,
   so a 2xx means committed. Any exception rolls it back.
@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import select
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from fastapi import Request
+from psycopg import sql as psql
+from psycopg.adapt import Loader
 from sqlalchemy import Executable, event, exc
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.ext.asyncio import (
@@ -154,14 +156,6 @@ async def _driver(on: AsyncSession | AsyncConnection) -> Any:
     return raw.driver_connection
 
 
-@asynccontextmanager
-async def local_settings(on: AsyncSession | AsyncConnection) -> AsyncIterator[None]:
-    """A transaction for `SET LOCAL` and the statements it is for, on a session that may be in
-    autocommit (a read session on PostgreSQL); inside a transaction already, nothing more."""
-    async with _own_transaction(await _driver(on)):
-        yield
-
-
 def _own_transaction(driver: Any) -> AbstractAsyncContextManager[Any]:
     """A transaction of psycopg's where its connection is in autocommit; elsewhere (in a
     transaction already, or not psycopg) none."""
@@ -193,6 +187,7 @@ async def driver_rows(
     params: dict[str, Any],
     *,
     generic_plan: bool = False,
+    settings: Mapping[str, str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """PostgreSQL: the rows of a constant statement (SQL compiled once, psycopg's placeholders),
     run by psycopg on the session's (or connection's) own connection, in its transaction if any. For
@@ -203,14 +198,37 @@ async def driver_rows(
     planned anew for each run's values. For the statements over a page's ids: with one id
     PostgreSQL kept planning them afresh, its estimate of a generic plan being the higher (the
     page JSON of one event: 2.7 ms a run, 0.35 ms on the generic plan; ACLED's rows 1.4 against
-    0.27 ms), and from 1 to 5,000 ids the generic plan was as fast as the custom ones. The setting
-    is sent in the statement's round trip (a pipeline) and reset in it, so it reaches nothing else.
+    0.27 ms), and from 1 to 5,000 ids the generic plan was as fast as the custom ones.
+
+    `settings`: PostgreSQL settings (names and values from the code, never from a request) for
+    this statement alone. They and `generic_plan`'s are sent in the statement's round trip (a
+    pipeline: BEGIN where in autocommit, SET LOCAL, the statement, RESET, COMMIT) and end in it,
+    so they reach nothing else.
     """
+    return (await driver_result(on, sql, params, generic_plan=generic_plan, settings=settings))[1]
+
+
+async def driver_result(
+    on: AsyncSession | AsyncConnection,
+    sql: str,
+    params: dict[str, Any],
+    *,
+    generic_plan: bool = False,
+    settings: Mapping[str, str] | None = None,
+    loaders: Mapping[str, type[Loader]] | None = None,
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """`driver_rows`' rows with the names of their columns; `loaders`: psycopg's loaders of
+    this statement's values by PostgreSQL type name, in place of the connection's."""
     driver = await _driver(on)
-    if not generic_plan:
+    local = dict(settings or {})
+    if generic_plan:
+        local["plan_cache_mode"] = "force_generic_plan"
+    if not local:
         async with driver.cursor() as cur:
+            _use_loaders(cur, loaders)
             await cur.execute(sql, params)
-            return list(await cur.fetchall())
+            rows = list(await cur.fetchall())
+            return _names(cur), rows
     # SET LOCAL needs a transaction: in autocommit its BEGIN and COMMIT join the pipeline.
     async with (
         driver.pipeline(),
@@ -218,10 +236,25 @@ async def driver_rows(
         driver.cursor() as cur,
         _own_transaction(driver),
     ):
-        await setting.execute(_GENERIC_PLANS)
+        _use_loaders(cur, loaders)
+        for name, value in local.items():
+            await setting.execute(
+                psql.SQL("SET LOCAL {} = {}").format(psql.Identifier(name), psql.Literal(value))
+            )
         await cur.execute(sql, params)
-        await setting.execute(_PLANS_AS_BEFORE)
-        return list(await cur.fetchall())
+        for name in local:
+            await setting.execute(psql.SQL("RESET {}").format(psql.Identifier(name)))
+        rows = list(await cur.fetchall())  # in a pipeline, the description comes with them
+        return _names(cur), rows
+
+
+def _use_loaders(cur: Any, loaders: Mapping[str, type[Loader]] | None) -> None:
+    for type_name, loader in (loaders or {}).items():
+        cur.adapters.register_loader(type_name, loader)  # this cursor's map: a copy on write
+
+
+def _names(cur: Any) -> list[str]:
+    return [c.name for c in cur.description or ()]
 
 
 def compiled_sql(conn: AsyncConnection, stmt: Executable) -> tuple[str, dict[str, Any]]:
@@ -255,10 +288,6 @@ def compiled_sql(conn: AsyncConnection, stmt: Executable) -> tuple[str, dict[str
     return sql, {
         escaped.get(k, k): processors[k](v) if k in processors else v for k, v in params.items()
     }
-
-
-_GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
-_PLANS_AS_BEFORE = "RESET plan_cache_mode"
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.aggregates.measures import assert_whole_numbers
 from tests.aggregates.ucdp_load import load_ucdp
 from tests.conftest import Api, make_api, shared_file, truncate_all
 from tests.support import assert_problem, error_locs
@@ -107,6 +108,7 @@ async def aggregate(api: Api, **params: Any) -> list[dict[str, Any]]:
     r = await api.get("/v1/aggregates", params=params)
     assert r.status_code == 200, r.text
     rows: list[dict[str, Any]] = r.json()["rows"]
+    assert_whole_numbers(rows)
     return rows
 
 

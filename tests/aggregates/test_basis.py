@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.aggregates.measures import assert_whole_numbers
 from tests.conftest import Api, load_seed_data, make_api, truncate_all
 from tests.support import assert_problem, error_locs
 
@@ -36,6 +37,7 @@ async def rows(api: Api, **params: Any) -> tuple[dict[str, Any], list[dict[str, 
     r = await api.get("/v1/aggregates", params={**DAY, **params})
     assert r.status_code == 200, r.text
     body = r.json()
+    assert_whole_numbers(body["rows"])
     return body["basis"], body["rows"]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from app.aggregates import repository as aggregates
 from app.aggregates.repository import AGGREGATE_WORK_MEM
 from app.core.config import Settings
-from app.core.db import driver_rows, local_settings, make_sync_engine
+from app.core.db import driver_rows, make_sync_engine
 from app.main import create_app
 from tests.conftest import mint_keys, truncate_all
 
@@ -101,11 +101,11 @@ async def test_read_sessions_run_each_statement_alone_and_local_settings_hold(
             two = (await session.execute(text("SELECT now()"))).scalar_one()
             assert one != two  # now() is the transaction's start: two transactions
             default_mem = (await session.execute(text("SHOW work_mem"))).scalar_one()
-            async with local_settings(session):
-                await session.execute(text("SET LOCAL work_mem = '64MB'"))
-                inside = (await session.execute(text("SHOW work_mem"))).scalar_one()
+            inside = await driver_rows(
+                session, "SELECT current_setting('work_mem')", {}, settings={"work_mem": "64MB"}
+            )
             after = (await session.execute(text("SHOW work_mem"))).scalar_one()
-            assert (inside, after) == ("64MB", default_mem)
+            assert (inside, after) == ([("64MB",)], default_mem)
             rows = await driver_rows(
                 session, "SELECT current_setting('plan_cache_mode')", {}, generic_plan=True
             )
@@ -119,6 +119,11 @@ async def test_read_sessions_run_each_statement_alone_and_local_settings_hold(
             assert rows == [("force_generic_plan",)]
             mode = (await session.execute(text("SHOW plan_cache_mode"))).scalar_one()
             assert mode == "auto"
+            rows = await driver_rows(
+                session, "SELECT current_setting('work_mem')", {}, settings={"work_mem": "64MB"}
+            )
+            assert rows == [("64MB",)]
+            assert (await session.execute(text("SHOW work_mem"))).scalar_one() == default_mem
 
 
 async def test_an_aggregate_on_a_read_session_runs_with_its_work_mem(database_url: str) -> None:
