@@ -31,7 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.acled.grammar import AcledQuery, Filter
 from app.acled_api.columns import Domains, compare, condition, event_date_expr, id_keys
-from app.core.db import driver_rows
+from app.core.db import compiled_sql, driver_rows
 from app.exports.rows import export_columns
 from app.models import Actor, Event, EventActor, EventTombstone, Place, SubEventType
 
@@ -132,9 +132,10 @@ async def acled_page_keys(
     and `last_update`, in one round trip; their rows are `exports/acled_pg.acled_rows` (or
     kept documents)."""
     ids_and_stamps = _ids_and_stamps(_page(where, limit, offset, "postgresql"))
-    # On the session's Core connection: through the ORM's execute ~0.15 ms more of CPU.
+    # Compiled through SQLAlchemy's cache and run by psycopg, as the list's page ids are.
     conn = await session.connection()
-    ids, seqs, changed, deleted = (await conn.execute(ids_and_stamps)).one()
+    sql, params = compiled_sql(conn, ids_and_stamps)
+    ((ids, seqs, changed, deleted),) = await driver_rows(conn, sql, params)
     return list(zip(ids or [], seqs or [], strict=True)), _stamp(changed, deleted)
 
 

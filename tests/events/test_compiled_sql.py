@@ -8,7 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.acled_api import repository as acled
+from app.acled_api.service import parse_events
 from app.core.db import compiled_sql, driver_rows, make_engine
 from app.events.queries import EventFilters, conditions, cursor_payload, keyset_page
 from app.events.spatial import detect_context
@@ -62,5 +65,53 @@ async def test_a_page_compiled_for_psycopg_equals_sqlalchemys_own(database_url: 
                         break
                     cursor = cursor_payload(filters, own[filters.limit - 1][:2])
         assert matched >= len(QUERIES) // 2  # most queries find events: rows were compared
+    finally:
+        await engine.dispose()
+
+
+# ACLED's grammar (`/acled/acled/read`): each operator and kind of value its filters bind.
+ACLED_QUERIES: list[list[tuple[str, str]]] = [
+    [],
+    [("country", "Syria")],
+    [("country", "Syria|Iraq"), ("limit", "3")],
+    [("iso", "760")],
+    [("event_date", "2015-10-01|2015-10-31"), ("event_date_where", "BETWEEN")],
+    [("event_date", "2015-10-08"), ("event_date_where", ">=")],
+    [("year", "2015")],
+    [("fatalities", "0"), ("fatalities_where", ">")],
+    [("event_type", "Battles")],
+    [("sub_event_type", "Air/drone strike")],
+    [("actor1", "Military Forces of Russia"), ("actor1_where", "LIKE")],
+    [("notes", "air"), ("notes_where", "LIKE")],
+    [("admin1", "Latakia|Hama")],
+    [("country", "Syria"), ("limit", "2"), ("page", "2")],
+]
+
+
+async def test_an_acled_page_compiled_for_psycopg_equals_sqlalchemys_own(
+    database_url: str,
+) -> None:
+    """The ACLED API's page statement (`acled_api.repository.acled_page_keys`) too."""
+    if not database_url.startswith("postgresql"):
+        return
+    truncate_all(database_url)
+    await load_seed_data(database_url)
+    engine = make_engine(database_url)
+    try:
+        matched = 0
+        async with engine.connect() as conn:
+            for params in ACLED_QUERIES:
+                query = parse_events(params)
+                async with AsyncSession(bind=conn) as session:
+                    found = await acled.domains(session, query)
+                where = [*acled.event_conditions(query, found, "postgresql"), acled.acled_coded()]
+                stmt = acled._ids_and_stamps(
+                    acled._page(where, query.limit, query.offset, "postgresql")
+                )
+                own = [tuple(r) for r in (await conn.execute(stmt)).all()]
+                sql, bound = compiled_sql(conn, stmt)
+                assert await driver_rows(conn, sql, bound) == own, (params, sql, bound)
+                matched += bool(own[0][0])
+        assert matched >= len(ACLED_QUERIES) // 2  # most queries find events: ids compared
     finally:
         await engine.dispose()
