@@ -46,6 +46,7 @@ from app.core.http import (
 from app.core.querymodel import document_query_models
 from app.core.ratelimit import install_rate_limits
 from app.core.rest import problems
+from app.core.statements import StatementMemo
 from app.events.endpoints import router as events_router
 from app.events.spatial import detect_context
 from app.explorer.endpoints import mount as mount_explorer
@@ -148,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.doc_cache = (
             DocCache(settings.doc_cache_max_bytes) if settings.doc_cache_max_bytes > 0 else None
         )
+        # The SQL of hot reads' statements, built once per filter set (app/core/statements.py).
+        app.state.statements = StatementMemo()
         # What exists now lives as long as the app (routes, models, metadata, pools): out of
         # the cyclic collector's reach, whose full collections walked it all, stalling every
         # request in flight (~60 ms every few thousand requests: by ACLED id at 64

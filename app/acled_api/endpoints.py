@@ -297,6 +297,7 @@ async def read_events(request: Request, session: SessionDep, _key: AcledKey) -> 
         query,
         all_datasets=everything,
         docs=request.app.state.doc_cache,
+        statements=request.app.state.statements,
     )
     head = _envelope(result.last_update, result.total)
     if result.documents is not None:

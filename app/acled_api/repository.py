@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -32,6 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.acled.grammar import AcledQuery, Filter
 from app.acled_api.columns import Domains, compare, condition, event_date_expr, id_keys
 from app.core.db import compiled_sql, driver_rows
+from app.core.statements import Compiled, StatementMemo
 from app.exports.rows import export_columns
 from app.models import Actor, Event, EventActor, EventTombstone, Place, SubEventType
 
@@ -76,7 +77,7 @@ async def domains(session: AsyncSession, query: AcledQuery) -> Domains:
             )
         )
         types = [(r[0], r[1], r[2], r[3]) for r in rows]
-    return Domains(codes, types)
+    return Domains(tuple(codes), tuple(types))  # hashable: part of a statement's key
 
 
 def event_conditions(query: AcledQuery, found: Domains, dialect: str) -> list[ColumnElement[bool]]:
@@ -126,15 +127,23 @@ def _page(where: Sequence[ColumnElement[bool]], limit: int, offset: int, dialect
 
 
 async def acled_page_keys(
-    session: AsyncSession, where: Sequence[ColumnElement[bool]], limit: int, offset: int
+    session: AsyncSession,
+    where: Callable[[], Sequence[ColumnElement[bool]]],
+    limit: int,
+    offset: int,
+    kept: tuple[StatementMemo, Hashable] | None = None,
 ) -> tuple[list[tuple[int, int]], int | None]:
     """PostgreSQL: the page's events in the order of `event_rows_stmt`, as (id, change_seq),
     and `last_update`, in one round trip; their rows are `exports/acled_pg.acled_rows` (or
-    kept documents)."""
-    ids_and_stamps = _ids_and_stamps(_page(where, limit, offset, "postgresql"))
+    kept documents). `where()` builds the conditions; with `kept` (a memo and a key that
+    determines the statement), the statement is built once per key."""
     # Compiled through SQLAlchemy's cache and run by psycopg, as the list's page ids are.
     conn = await session.connection()
-    sql, params = compiled_sql(conn, ids_and_stamps)
+
+    def compiled() -> Compiled:
+        return compiled_sql(conn, _ids_and_stamps(_page(where(), limit, offset, "postgresql")))
+
+    sql, params = kept[0].get(kept[1], compiled) if kept is not None else compiled()
     ((ids, seqs, changed, deleted),) = await driver_rows(conn, sql, params)
     return list(zip(ids or [], seqs or [], strict=True)), _stamp(changed, deleted)
 

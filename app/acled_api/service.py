@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 import pycountry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.acled.format import ACLED_REGIONS, COLUMNS, inter_label, interaction_label
 from app.acled.grammar import (
@@ -36,6 +37,7 @@ from app.acled.grammar import (
 from app.acled_api import repository
 from app.acled_api.columns import EVENT_COLUMNS
 from app.core.doccache import DocCache, documents
+from app.core.statements import StatementMemo
 from app.exports.acled import acled_row
 from app.exports.acled_pg import acled_rows
 from app.exports.countries import country_info
@@ -192,6 +194,7 @@ async def read_events(
     *,
     all_datasets: bool = False,
     docs: DocCache | None = None,
+    statements: StatementMemo | None = None,
 ) -> EventsResult:
     dialect = repository.dialect_of(session)
     one_read = dialect == "postgresql" and 0 < query.limit <= ONE_READ_ROWS
@@ -203,20 +206,32 @@ async def read_events(
         )
         return await _page_result(session, page, None, stamp, query, docs)
     found = await repository.domains(session, query)
-    where = repository.event_conditions(query, found, dialect)
-    if not all_datasets:
-        where.append(repository.acled_coded())
+
+    def where() -> list[ColumnElement[bool]]:
+        conditions = repository.event_conditions(query, found, dialect)
+        if not all_datasets:
+            conditions.append(repository.acled_coded())
+        return conditions
+
     total = None
     if query.with_total:
-        total = await repository.count_events(session, where)
+        total = await repository.count_events(session, where())
         if query.export_type == "monadic":
-            total += await repository.count_events(session, where, with_target=True)
+            total += await repository.count_events(session, where(), with_target=True)
     if one_read:
-        # A page: its rows computed by PostgreSQL, read at once on the request's session.
-        page, stamp = await repository.acled_page_keys(session, where, query.limit, query.offset)
+        # A page: its rows computed by PostgreSQL, read at once on the request's session. Its
+        # statement is determined by the filters, the page and what `found` read: built once
+        # for them (core/statements).
+        kept = None
+        if statements is not None:
+            key = ("acled.page", query.clauses, query.limit, query.offset, all_datasets, found)
+            kept = (statements, key)
+        page, stamp = await repository.acled_page_keys(
+            session, where, query.limit, query.offset, kept
+        )
         return await _page_result(session, page, total, stamp, query, docs)
     stamp = await repository.last_update(session)
-    stmt = repository.event_rows_stmt(where, query.limit, query.offset, dialect)
+    stmt = repository.event_rows_stmt(where(), query.limit, query.offset, dialect)
 
     async def chunks() -> AsyncIterator[list[Record]]:
         async for rows in stream_export_rows(sessionmaker, stmt):

@@ -102,8 +102,10 @@ async def list_events(
         if out.filename is not None:
             headers["Content-Disposition"] = f'attachment; filename="{out.filename}"'
         return StreamingResponse(out.body, media_type=out.media_type, headers=headers)
-    docs = request.app.state.doc_cache
-    page = await reads.list_page(session, filters, ctx, settings.cursor_secret, docs)
+    state = request.app.state
+    page = await reads.list_page(
+        session, filters, ctx, settings.cursor_secret, state.doc_cache, state.statements
+    )
     next_url = None
     if page.next_cursor is not None:
         next_url = _next_url(request, page.next_cursor)

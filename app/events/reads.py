@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.doccache import DocCache
 from app.core.errors import NotFound
 from app.core.pagination import decode_cursor, encode_cursor
+from app.core.statements import StatementMemo
 from app.events import history, repository
 from app.events.listing import load_event_dicts, load_event_documents
 from app.events.page_json import load_page_text
@@ -75,11 +77,13 @@ async def list_page(
     ctx: QueryContext,
     secret: str,
     docs: DocCache | None = None,
+    statements: StatementMemo | None = None,
 ) -> EventListPage:
     """The page after `filters.cursor` in the total order (sort key, id); a bad cursor is a 400.
 
     A page of every field (no `fields=`, not by distance) reuses the events `docs` keeps at
-    their current change_seq (`core/doccache`)."""
+    their current change_seq (`core/doccache`). The page's statement is built once for the
+    same filters (`statements`, `core/statements`)."""
     cursor = _cursor(filters, secret)
     by_membership = False
     if filters.q and ctx.dialect != "postgresql" and filters.sort in _INDEXED_ORDERS:
@@ -87,8 +91,18 @@ async def list_page(
         by_membership = include is not None and await repository.fts_matches_at_least(
             session, include, MEMBERSHIP_FROM
         )
-    where = conditions(filters, ctx, country_on_event=True, text_by_membership=by_membership)
-    rows = await repository.page_ids(session, keyset_page(filters, where, cursor, ctx))
+
+    def where() -> list[ColumnElement[bool]]:
+        return conditions(filters, ctx, country_on_event=True, text_by_membership=by_membership)
+
+    # Every field of the filters (the cursor's token too) is in the key: the same key, the same
+    # statement. SQLite's membership choice depends on the data: it is in the key as well.
+    kept = None
+    if statements is not None:
+        kept = (statements, ("events.page", by_membership, filters.model_dump_json()))
+    rows = await repository.page_ids(
+        session, lambda: keyset_page(filters, where(), cursor, ctx), kept
+    )
     has_more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     ids = [r[1] for r in rows]
@@ -110,7 +124,7 @@ async def list_page(
     next_cursor = None
     if has_more:
         next_cursor = encode_cursor(secret, cursor_payload(filters, rows[-1][:2]))
-    total = await repository.count(session, where) if filters.total else None
+    total = await repository.count(session, where()) if filters.total else None
     return EventListPage(items, next_cursor, total, items_json)
 
 
