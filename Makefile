@@ -30,9 +30,12 @@ run: venv
 	$(BIN)/conflictdb seed
 	$(BIN)/conflictdb serve --port $${PORT:-8000}
 
-# Two processes by default (the CI machine has 2 cores); each builds its own SQLite file and
-# PostgreSQL database. --dist loadscope keeps a module's tests (and its module fixtures) together.
-PYTEST_WORKERS ?= 2
+# Three processes by default on the CI machine's 2 cores: a test often waits (on PostgreSQL, on a
+# server it started, on a killed process), and with --dist loadscope a third process keeps a
+# core busy while a long module runs (the whole suite, CI=true: 1,108 s in two, 898 s in three,
+# one run each, 2026-12-06). Each builds its own SQLite file and PostgreSQL database.
+# --dist loadscope keeps a module's tests (and its module fixtures) together.
+PYTEST_WORKERS ?= 3
 
 test: venv
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope
