@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -31,8 +31,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.acled.grammar import AcledQuery, Filter
 from app.acled_api.columns import Domains, compare, condition, event_date_expr, id_keys
-from app.core.db import compiled_sql, driver_rows
-from app.core.statements import Compiled, StatementMemo
+from app.core.db import driver_rows
+from app.core.statements import Kept, compiled_once
 from app.exports.rows import export_columns
 from app.models import Actor, Event, EventActor, EventTombstone, Place, SubEventType
 
@@ -131,7 +131,7 @@ async def acled_page_keys(
     where: Callable[[], Sequence[ColumnElement[bool]]],
     limit: int,
     offset: int,
-    kept: tuple[StatementMemo, Hashable] | None = None,
+    kept: Kept | None = None,
 ) -> tuple[list[tuple[int, int]], int | None]:
     """PostgreSQL: the page's events in the order of `event_rows_stmt`, as (id, change_seq),
     and `last_update`, in one round trip; their rows are `exports/acled_pg.acled_rows` (or
@@ -140,11 +140,10 @@ async def acled_page_keys(
     # Compiled through SQLAlchemy's cache and run by psycopg, as the list's page ids are.
     conn = await session.connection()
 
-    def compiled() -> Compiled:
-        return compiled_sql(conn, _ids_and_stamps(_page(where(), limit, offset, "postgresql")))
+    def build() -> Select[Any]:
+        return _ids_and_stamps(_page(where(), limit, offset, "postgresql"))
 
-    sql, params = kept[0].get(kept[1], compiled) if kept is not None else compiled()
-    ((ids, seqs, changed, deleted),) = await driver_rows(conn, sql, params)
+    ((ids, seqs, changed, deleted),) = await driver_rows(conn, *compiled_once(conn, build, kept))
     return list(zip(ids or [], seqs or [], strict=True)), _stamp(changed, deleted)
 
 

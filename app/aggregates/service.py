@@ -152,7 +152,7 @@ def _sort_key(labels: list[str]) -> Any:
 
     # 'other' last; None (no value) before it; then by events, most first. What a combination of
     # dimension values adds to the key is worked out once per combination, not once per row
-    # (month x admin1 over Syria: 1,365 rows of 18 combinations, ~3.7 -> ~0.9 ms).
+    # (1,365 rows of two dimensions: 2.0 -> 0.8 ms; 5,000 rows of three: 11.8 -> 5.6 ms).
     if not labels:
         return lambda row: (row.get("bucket") or "", -row["events"])
     get = itemgetter(*labels)

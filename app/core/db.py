@@ -187,7 +187,6 @@ async def driver_rows(
     params: dict[str, Any],
     *,
     generic_plan: bool = False,
-    settings: Mapping[str, str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """PostgreSQL: the rows of a constant statement (SQL compiled once, psycopg's placeholders),
     run by psycopg on the session's (or connection's) own connection, in its transaction if any. For
@@ -198,14 +197,10 @@ async def driver_rows(
     planned anew for each run's values. For the statements over a page's ids: with one id
     PostgreSQL kept planning them afresh, its estimate of a generic plan being the higher (the
     page JSON of one event: 2.7 ms a run, 0.35 ms on the generic plan; ACLED's rows 1.4 against
-    0.27 ms), and from 1 to 5,000 ids the generic plan was as fast as the custom ones.
-
-    `settings`: PostgreSQL settings (names and values from the code, never from a request) for
-    this statement alone. They and `generic_plan`'s are sent in the statement's round trip (a
-    pipeline: BEGIN where in autocommit, SET LOCAL, the statement, RESET, COMMIT) and end in it,
-    so they reach nothing else.
+    0.27 ms), and from 1 to 5,000 ids the generic plan was as fast as the custom ones. The
+    setting is sent and ended in the statement's round trip (`driver_result`'s `settings`).
     """
-    return (await driver_result(on, sql, params, generic_plan=generic_plan, settings=settings))[1]
+    return (await driver_result(on, sql, params, generic_plan=generic_plan))[1]
 
 
 async def driver_result(
@@ -217,8 +212,13 @@ async def driver_result(
     settings: Mapping[str, str] | None = None,
     loaders: Mapping[str, type[Loader]] | None = None,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """`driver_rows`' rows with the names of their columns; `loaders`: psycopg's loaders of
-    this statement's values by PostgreSQL type name, in place of the connection's."""
+    """`driver_rows`' rows with the names of their columns.
+
+    `settings`: PostgreSQL settings (names and values from the code, never from a request) for
+    this statement alone. They and `generic_plan`'s are sent in the statement's round trip (a
+    pipeline: BEGIN where in autocommit, SET LOCAL, the statement, RESET, COMMIT) and end in it,
+    so they reach nothing else. `loaders`: psycopg's loaders of this statement's values by
+    PostgreSQL type name, in place of the connection's."""
     driver = await _driver(on)
     local = dict(settings or {})
     if generic_plan:

@@ -19,6 +19,10 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from cachetools import LRUCache
+from sqlalchemy import Executable
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.db import compiled_sql
 
 Compiled = tuple[str, dict[str, Any]]
 
@@ -52,3 +56,18 @@ class StatementMemo:
         if _size(built) <= self._entries.maxsize:
             self._entries[key] = built
         return built
+
+
+Kept = tuple[StatementMemo, Hashable]
+
+
+def compiled_once(
+    conn: AsyncConnection, build: Callable[[], Executable], kept: Kept | None
+) -> Compiled:
+    """PostgreSQL: `build()`'s SQL and psycopg parameters (`core/db.compiled_sql`); with `kept`
+    (a memo and a key that determines the statement), built and compiled once per key."""
+
+    def compiled() -> Compiled:
+        return compiled_sql(conn, build())
+
+    return kept[0].get(kept[1], compiled) if kept is not None else compiled()

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from app.aggregates import repository as aggregates
 from app.aggregates.repository import AGGREGATE_WORK_MEM
 from app.core.config import Settings
-from app.core.db import driver_rows, make_sync_engine
+from app.core.db import driver_result, driver_rows, make_sync_engine
 from app.main import create_app
 from tests.conftest import mint_keys, truncate_all
 
@@ -84,7 +84,7 @@ async def test_a_read_after_the_server_dropped_the_pools_connections_is_answered
                 assert again.json() == first.json()
 
 
-async def test_read_sessions_run_each_statement_alone_and_local_settings_hold(
+async def test_read_sessions_run_each_statement_alone_and_statement_settings_hold(
     database_url: str,
 ) -> None:
     """PostgreSQL's read sessions are in autocommit (no BEGIN and COMMIT round trips): each
@@ -101,7 +101,7 @@ async def test_read_sessions_run_each_statement_alone_and_local_settings_hold(
             two = (await session.execute(text("SELECT now()"))).scalar_one()
             assert one != two  # now() is the transaction's start: two transactions
             default_mem = (await session.execute(text("SHOW work_mem"))).scalar_one()
-            inside = await driver_rows(
+            _, inside = await driver_result(
                 session, "SELECT current_setting('work_mem')", {}, settings={"work_mem": "64MB"}
             )
             after = (await session.execute(text("SHOW work_mem"))).scalar_one()
@@ -119,7 +119,7 @@ async def test_read_sessions_run_each_statement_alone_and_local_settings_hold(
             assert rows == [("force_generic_plan",)]
             mode = (await session.execute(text("SHOW plan_cache_mode"))).scalar_one()
             assert mode == "auto"
-            rows = await driver_rows(
+            _, rows = await driver_result(
                 session, "SELECT current_setting('work_mem')", {}, settings={"work_mem": "64MB"}
             )
             assert rows == [("64MB",)]
