@@ -32,6 +32,7 @@ from app.core.db import (
     make_read_sessionmaker,
     make_sessionmaker,
     make_write_engine,
+    read_engine,
 )
 from app.core.doccache import DocCache
 from app.core.errors import install_error_handlers
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.read_sessionmaker = make_read_sessionmaker(engine)
+        app.state.read_engine = read_engine(engine)
         single_writer = settings.is_sqlite
         write_engine = (
             make_write_engine(settings.database_url, echo=settings.echo_sql)

@@ -103,7 +103,11 @@ async def require_read(
             return None
         # Open reads still refuse a wrong or revoked key: a client using one should hear it
         # now, not when reads are closed.
-    return await _key_from_request(request, session, bearer, header)
+    key = await _key_from_request(request, session, bearer, header)
+    # The check's connection goes back to the pool now: a route reading on a connection of its
+    # own (`ReadConnDep`) does not hold two. A route on this session takes one again.
+    await session.commit()
+    return key
 
 
 WriteKey = Annotated[ApiKey, Depends(require_write)]

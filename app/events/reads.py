@@ -14,6 +14,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.core.db import Reader
 from app.core.doccache import DocCache
 from app.core.errors import NotFound
 from app.core.pagination import decode_cursor, encode_cursor
@@ -72,7 +73,7 @@ _INDEXED_ORDERS = frozenset({"date", "-date", "id", "-id"})
 
 
 async def list_page(
-    session: AsyncSession,
+    session: Reader,
     filters: EventFilters,
     ctx: QueryContext,
     secret: str,

@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.db import driver_rows
+from app.core.db import Reader, driver_rows
 from app.core.names import fold_name
 from app.core.statements import Kept, compiled_once
 from app.models import (
@@ -92,21 +92,21 @@ async def load_events_full(session: AsyncSession, ids: Sequence[int]) -> list[Ev
 
 
 async def page_ids(
-    session: AsyncSession,
+    session: Reader,
     build: Callable[[], Select[Any]],
     kept: Kept | None = None,
 ) -> list[tuple[Any, ...]]:
     """The rows of a page's id statement, `build()`. On PostgreSQL it is compiled through
     SQLAlchemy's cache and run by psycopg (no execution context or result objects); with
     `kept` (a memo and a key that determines the statement), compiled once per key."""
-    conn = await session.connection()
+    conn = session if isinstance(session, AsyncConnection) else await session.connection()
     if conn.dialect.name == "postgresql":
         return await driver_rows(conn, *compiled_once(conn, build, kept))
     # On the session's Core connection: the ORM's execute adds ~0.3 ms of CPU for plain rows.
     return [tuple(r) for r in (await conn.execute(build())).all()]
 
 
-async def fts_matches_at_least(session: AsyncSession, fts5: str, n: int) -> bool:
+async def fts_matches_at_least(session: Reader, fts5: str, n: int) -> bool:
     """SQLite: whether the FTS5 query `fts5` matches at least `n` events (reads at most n)."""
     stmt = text(
         "SELECT count(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH :q LIMIT :n)"
@@ -114,7 +114,7 @@ async def fts_matches_at_least(session: AsyncSession, fts5: str, n: int) -> bool
     return int((await session.execute(stmt, {"q": fts5, "n": n})).scalar_one()) >= n
 
 
-async def count(session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> int:
+async def count(session: Reader, where: Sequence[ColumnElement[bool]]) -> int:
     stmt = select(func.count()).select_from(Event).where(*where)
     return int((await session.execute(stmt)).scalar_one())
 

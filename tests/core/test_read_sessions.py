@@ -47,6 +47,29 @@ async def test_a_read_keeps_the_statements_psycopg_prepared(database_url: str) -
     assert any("FROM events" in s for s in statements), statements
 
 
+async def test_a_list_read_holds_one_connection_at_a_time_with_or_without_a_key(
+    database_url: str,
+) -> None:
+    """The list reads on a connection of its own, not the session that checks a key: the
+    check's connection is back in the pool before the read takes one, and a request whose
+    key is not checked leaves the session unused. Sequential requests then need one pooled
+    connection, on both databases."""
+    truncate_all(database_url)
+    _, read = mint_keys(database_url)
+    app = create_app(Settings(database_url=database_url, cache_enabled=False))
+    async with app.router.lifespan_context(app):
+        pool = app.state.engine.sync_engine.pool
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            for headers in ({"Authorization": f"Bearer {read}"}, {}, {"X-API-Key": read}):
+                for params in ({"country": "SY"}, {"limit": "1"}):
+                    r = await client.get("/v1/events", params=params, headers=headers)
+                    assert r.status_code == 200, r.text
+            bad = await client.get("/v1/events", headers={"X-API-Key": "cdb_nope_nope"})
+            assert bad.status_code == 401, bad.text
+        assert (pool.checkedout(), pool.checkedin()) == (0, 1)
+
+
 def _terminate_other_connections(database_url: str) -> int:
     """Ends every other connection to the test database, as a server restart would (each
     waited for, up to 5 s)."""

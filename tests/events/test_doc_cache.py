@@ -133,3 +133,18 @@ def test_the_cache_keeps_at_most_its_bytes() -> None:
     assert kept == list(range(90, 100))  # the least recently used went first
     cache.put("shape", 1000, 1, b"x" * (11 * (100 + ENTRY_OVERHEAD)))  # past the bound: not kept
     assert cache.take("shape", [(1000, 1), (99, 1), (99, 2)]) == [None, b"x" * 100, None]
+
+
+def test_a_taken_document_is_kept_longest_and_a_replaced_one_counted_once() -> None:
+    entry = 100 + ENTRY_OVERHEAD
+    cache = DocCache(max_bytes=3 * entry)
+    for rid in (1, 2, 3):
+        cache.put("shape", rid, 1, b"x" * 100)
+    assert cache.take("shape", [(1, 1)]) == [b"x" * 100]  # 1 is now the most recently used
+    cache.put("shape", 4, 1, b"x" * 100)  # one must go: 2, the least recently used
+    assert cache.take("shape", [(2, 1), (1, 1), (3, 1), (4, 1)]) == [None] + [b"x" * 100] * 3
+    # A new change_seq replaces the entry: its bytes are counted once, nothing else goes.
+    for _ in range(5):
+        cache.put("shape", 3, 2, b"y" * 100)
+    assert (len(cache), cache.size) == (3, 3 * entry)
+    assert cache.take("shape", [(1, 1), (3, 2), (4, 1)]) == [b"x" * 100, b"y" * 100, b"x" * 100]
