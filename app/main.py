@@ -29,10 +29,9 @@ from app.core.config import Settings
 from app.core.db import (
     WriteGate,
     make_engine,
-    make_read_sessionmaker,
+    make_read_engine,
     make_sessionmaker,
     make_write_engine,
-    read_engine,
 )
 from app.core.doccache import DocCache
 from app.core.errors import install_error_handlers
@@ -123,8 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url, echo=settings.echo_sql)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
-        app.state.read_sessionmaker = make_read_sessionmaker(engine)
-        app.state.read_engine = read_engine(engine)
+        read_engine = make_read_engine(settings.database_url, engine, echo=settings.echo_sql)
+        app.state.read_engine = read_engine
+        app.state.read_sessionmaker = make_sessionmaker(read_engine)
         single_writer = settings.is_sqlite
         write_engine = (
             make_write_engine(settings.database_url, echo=settings.echo_sql)
@@ -170,6 +170,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await cache.aclose()
             if write_engine is not engine:
                 await write_engine.dispose()
+            if read_engine is not engine:
+                await read_engine.dispose()
             await engine.dispose()
 
     app = FastAPI(

@@ -106,8 +106,9 @@ async def counted(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, l
             def on_connect(dbapi_connection: Any, _record: Any) -> None:
                 dbapi_connection.driver_connection.cursor_factory = Recording
 
-            event.listen(engine, "connect", on_connect)
-            await app.state.engine.dispose()  # every connection from now on is recorded
+            for recorded in (app.state.engine, app.state.read_engine):
+                event.listen(recorded.sync_engine, "connect", on_connect)
+                await recorded.dispose()  # every connection from now on is recorded
         else:
 
             def record(*args: Any) -> None:

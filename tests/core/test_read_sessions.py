@@ -39,7 +39,7 @@ async def test_a_read_keeps_the_statements_psycopg_prepared(database_url: str) -
                     headers={"Authorization": f"Bearer {read}"},
                 )
                 assert r.status_code == 200, r.text
-        async with app.state.engine.connect() as conn:
+        async with app.state.read_engine.connect() as conn:
             prepared = (
                 await conn.execute(text("SELECT statement FROM pg_prepared_statements"))
             ).scalars()
@@ -58,7 +58,7 @@ async def test_a_list_read_holds_one_connection_at_a_time_with_or_without_a_key(
     _, read = mint_keys(database_url)
     app = create_app(Settings(database_url=database_url, cache_enabled=False))
     async with app.router.lifespan_context(app):
-        pool = app.state.engine.sync_engine.pool
+        pool = app.state.read_engine.sync_engine.pool
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             for headers in ({"Authorization": f"Bearer {read}"}, {}, {"X-API-Key": read}):
