@@ -1,13 +1,13 @@
 """Engines and sessions. Reads and writes take different paths (see ARCHITECTURE.md).
 
-- A read session (`SessionDep`), or a read connection (`ReadConnDep`) where a route needs no ORM
-  objects, lives for the request (until the response is sent); it never writes. On PostgreSQL
-  reads take their connections from a pool of their own whose connections stay in autocommit
-  (`make_read_engine`): each statement is its own transaction, which
-  under READ COMMITTED is what a read transaction gave anyway (every statement its own
-  snapshot), without the BEGIN and COMMIT round trips. Statements that need a transaction
-  (`SET LOCAL`) open one in their own round trip (`driver_result`'s `settings`). Streamed
-  exports read through sessions of their own, in transactions.
+- A read session (`SessionDep`) lives for the request (until the response is sent); it never
+  writes. A route whose reads are Core statements alone may take a connection for them instead
+  (`read_connection`). On PostgreSQL reads take their connections from a pool of their own
+  whose connections stay in autocommit (`make_read_engine`): each statement is its own
+  transaction, which under READ COMMITTED is what a read transaction gave anyway (every
+  statement its own snapshot), without the BEGIN and COMMIT round trips. Statements that need
+  a transaction (`SET LOCAL`) open one in their own round trip (`driver_result`'s
+  `settings`). Streamed exports read through sessions of their own, in transactions.
 - A write session (`WriteSessionDep`) is a unit of work around the route function: it begins
   before the route runs and commits after the route returns but before the response is sent,
   so a 2xx means committed. Any exception rolls it back.
@@ -357,14 +357,12 @@ def orm_session(on: Reader) -> AbstractAsyncContextManager[AsyncSession]:
     return AsyncSession(bind=on)
 
 
-async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A read connection for the request, returned to the pool when the response is sent: the
-    read session's semantics (autocommit on PostgreSQL) without the ORM's session and its
-    transaction bookkeeping (~80 us of CPU a request, checkout to close), for routes whose reads
-    are Core statements only (the list of events)."""
+def read_connection(request: Request) -> AbstractAsyncContextManager[AsyncConnection]:
+    """A read connection (`async with`): the read session's semantics (autocommit on
+    PostgreSQL) without the ORM's session and its transaction bookkeeping (~80 us of CPU a
+    request, checkout to close), for reads of Core statements alone (the list of events)."""
     engine: AsyncEngine = request.app.state.read_engine
-    async with engine.connect() as conn:
-        yield conn
+    return engine.connect()
 
 
 async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:

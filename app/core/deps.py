@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.db import get_read_connection, get_session, get_write_session
+from app.core.db import get_session, get_write_session
 
 # Reads: lives until the response is sent. Writes: commits before it is sent (ARCHITECTURE.md).
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-# Reads of Core statements only (no ORM objects): a connection, without the session's costs.
-ReadConnDep = Annotated[AsyncConnection, Depends(get_read_connection)]
 WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]
 
 

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import ReadKey, WriteKey
-from app.core.deps import ReadConnDep, SessionDep, SettingsDep, WriteSessionDep
+from app.core.config import Settings
+from app.core.db import read_connection
+from app.core.deps import SessionDep, WriteSessionDep
 from app.core.errors import ProblemError
 from app.core.etag import IfMatchDep
 from app.core.querymodel import query_model
@@ -74,12 +76,8 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get("", summary="Query events", response_model=EventPage, responses=LIST_RESPONSES)
 async def list_events(
     request: Request,
-    # In this order: the key's check has given its connection back before the read takes one,
-    # and filters that fail to validate take none.
     _key: ReadKey,
     filters: Annotated[EventFilters, query_model(EventFilters)],
-    session: ReadConnDep,
-    settings: SettingsDep,
 ) -> Response:
     """Events matching all filters, newest first by default, one keyset page at a time.
 
@@ -95,7 +93,9 @@ async def list_events(
             "Accept allows none of application/json, text/csv, application/geo+json, "
             "application/x-ndjson; or pass format=",
         )
-    ctx: QueryContext = request.app.state.query_context
+    state = request.app.state
+    settings: Settings = state.settings
+    ctx: QueryContext = state.query_context
     headers = {"Vary": "Accept"}
     if fmt != "json":
         out = await reads.export(
@@ -104,10 +104,12 @@ async def list_events(
         if out.filename is not None:
             headers["Content-Disposition"] = f'attachment; filename="{out.filename}"'
         return StreamingResponse(out.body, media_type=out.media_type, headers=headers)
-    state = request.app.state
-    page = await reads.list_page(
-        session, filters, ctx, settings.cursor_secret, state.doc_cache, state.statements
-    )
+    # A connection for the page's statements alone: back in the pool before the response is
+    # sent (the page is written by then), and none is taken for an export, which has its own.
+    async with read_connection(request) as conn:
+        page = await reads.list_page(
+            conn, filters, ctx, settings.cursor_secret, state.doc_cache, state.statements
+        )
     next_url = None
     if page.next_cursor is not None:
         next_url = _next_url(request, page.next_cursor)
