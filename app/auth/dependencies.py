@@ -104,8 +104,8 @@ async def require_read(
         # Open reads still refuse a wrong or revoked key: a client using one should hear it
         # now, not when reads are closed.
     key = await _key_from_request(request, session, bearer, header)
-    # The check's connection goes back to the pool now: a route reading on a connection of its
-    # own (`ReadConnDep`) does not hold two. A route on this session takes one again.
+    # The check's connection goes back to the pool now: a service reading on a connection of
+    # its own (the list of events) does not hold two. A route on this session takes one again.
     await session.commit()
     return key
 

@@ -1,13 +1,14 @@
 """Engines and sessions. Reads and writes take different paths (see ARCHITECTURE.md).
 
 - A read session (`SessionDep`) lives for the request (until the response is sent); it never
-  writes. A route whose reads are Core statements alone may take a connection for them instead
-  (`read_connection`). On PostgreSQL reads take their connections from a pool of their own
-  whose connections stay in autocommit (`make_read_engine`): each statement is its own
-  transaction, which under READ COMMITTED is what a read transaction gave anyway (every
-  statement its own snapshot), without the BEGIN and COMMIT round trips. Statements that need
-  a transaction (`SET LOCAL`) open one in their own round trip (`driver_result`'s
-  `settings`). Streamed exports read through sessions of their own, in transactions.
+  writes. A service whose reads are Core statements alone may take a connection of the read
+  engine for them instead (the list of events). On PostgreSQL reads take their connections
+  from a pool of their own whose connections stay in autocommit (`make_read_engine`): each
+  statement is its own transaction, which under READ COMMITTED is what a read transaction
+  gave anyway (every statement its own snapshot), without the BEGIN and COMMIT round trips.
+  Statements that need a transaction (`SET LOCAL`) open one in their own round trip
+  (`driver_result`'s `settings`). Streamed exports read through sessions of their own, in
+  transactions.
 - A write session (`WriteSessionDep`) is a unit of work around the route function: it begins
   before the route runs and commits after the route returns but before the response is sent,
   so a 2xx means committed. Any exception rolls it back.
@@ -315,7 +316,7 @@ def compiled_sql(conn: AsyncConnection, stmt: Executable) -> tuple[str, dict[str
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's read session; open until the response is sent, ended then.
 
-    Autocommit on PostgreSQL (`make_read_sessionmaker`), where the COMMIT below sends nothing.
+    Autocommit on PostgreSQL (`make_read_engine`), where the COMMIT below sends nothing.
     On SQLite reads never write, so COMMIT or ROLLBACK is the same to the database. A failed
     read rolls back. A session the request never used (a dependency that asks for it but had
     nothing to check, `auth.require_read` on an open read) is dropped as it is: it holds no
@@ -341,7 +342,7 @@ def _touched(session: AsyncSession) -> bool:
 
 Reader = AsyncSession | AsyncConnection
 """What the read paths run their statements on: the request's session, or a connection of the
-read engine (`get_read_connection`) where a route needs no ORM objects."""
+read engine (`app.state.read_engine`) where a service needs no ORM objects."""
 
 
 def dialect_name(on: Reader) -> str:
@@ -355,14 +356,6 @@ def orm_session(on: Reader) -> AbstractAsyncContextManager[AsyncSession]:
     if isinstance(on, AsyncSession):
         return nullcontext(on)
     return AsyncSession(bind=on)
-
-
-def read_connection(request: Request) -> AbstractAsyncContextManager[AsyncConnection]:
-    """A read connection (`async with`): the read session's semantics (autocommit on
-    PostgreSQL) without the ORM's session and its transaction bookkeeping (~80 us of CPU a
-    request, checkout to close), for reads of Core statements alone (the list of events)."""
-    engine: AsyncEngine = request.app.state.read_engine
-    return engine.connect()
 
 
 async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:

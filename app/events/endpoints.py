@@ -10,7 +10,6 @@ from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import ReadKey, WriteKey
 from app.core.config import Settings
-from app.core.db import read_connection
 from app.core.deps import SessionDep, WriteSessionDep
 from app.core.errors import ProblemError
 from app.core.etag import IfMatchDep
@@ -104,12 +103,9 @@ async def list_events(
         if out.filename is not None:
             headers["Content-Disposition"] = f'attachment; filename="{out.filename}"'
         return StreamingResponse(out.body, media_type=out.media_type, headers=headers)
-    # A connection for the page's statements alone: back in the pool before the response is
-    # sent (the page is written by then), and none is taken for an export, which has its own.
-    async with read_connection(request) as conn:
-        page = await reads.list_page(
-            conn, filters, ctx, settings.cursor_secret, state.doc_cache, state.statements
-        )
+    page = await reads.list_page(
+        state.read_engine, filters, ctx, settings.cursor_secret, state.doc_cache, state.statements
+    )
     next_url = None
     if page.next_cursor is not None:
         next_url = _next_url(request, page.next_cursor)
