@@ -30,12 +30,13 @@ run: venv
 	$(BIN)/conflictdb seed
 	$(BIN)/conflictdb serve --port $${PORT:-8000}
 
-# Three processes by default on the CI machine's 2 cores: a test often waits (on PostgreSQL, on a
-# server it started, on a killed process), and with --dist loadscope a third process keeps a
-# core busy while a long module runs (the whole suite, CI=true: 1,108 s in two, 898 s in three,
-# one run each, 2026-12-06). Each builds its own SQLite file and PostgreSQL database.
+# Four processes by default on the CI machine's 2 cores: a test often waits (on PostgreSQL, on a
+# server it started, on a killed process), and with --dist loadscope more processes keep the
+# cores busy while a long module runs (the whole suite, CI=true: 1,108 s in two, 898 s in three,
+# eleventh session; 1,070 s in three, 958 s in four, twelfth session, 2026-12-06, one run each).
+# Each builds its own SQLite file and PostgreSQL database.
 # --dist loadscope keeps a module's tests (and its module fixtures) together.
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 4
 
 test: venv
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope
