@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Path, Request, Response
@@ -107,13 +108,42 @@ def public_url(request: Request, url: URL) -> str:
     """A URL of ours to hand out (next_url, Link): on `public_base_url` when it is set, else on
     the request's host if that is trusted, else relative (the Host header is never echoed
     unchecked: GuardMiddleware drops an untrusted one and marks the request)."""
+    return _public(request, str(url), url.path, url.query)
+
+
+def public_url_with_query(request: Request, query: str) -> str:
+    """`public_url` of this request's URL with `query` (encoded) for its own. The URL without
+    its query is Starlette's, built once per scheme, server, host and path: building it from the
+    scope was ~20 us of each first page's ~30 us next link."""
+    scope = request.scope
+    server = scope.get("server")
+    full, path = _url_without_query(
+        scope.get("scheme", "http"),
+        tuple(server) if server else None,
+        scope["path"],
+        request.headers.get("host"),
+    )
+    return _public(request, f"{full}?{query}", path, query)
+
+
+def _public(request: Request, full: str, path: str, query: str) -> str:
     base: str | None = request.app.state.settings.public_base_url
-    tail = f"{url.path}?{url.query}" if url.query else url.path
+    tail = f"{path}?{query}" if query else path
     if base:
         return f"{base.rstrip('/')}{tail}"
     if getattr(request.state, "untrusted_host", False) or "host" not in request.headers:
         return tail
-    return str(url)
+    return full
+
+
+@lru_cache(maxsize=512)
+def _url_without_query(
+    scheme: str, server: tuple[Any, ...] | None, path: str, host: str | None
+) -> tuple[str, str]:
+    headers = [(b"host", host.encode("latin-1"))] if host is not None else []
+    scope = {"type": "http", "scheme": scheme, "server": server, "path": path, "headers": headers}
+    url = URL(scope=scope)
+    return str(url), url.path
 
 
 def _next_url(request: Request, cursor: str) -> str:

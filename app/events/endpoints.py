@@ -8,14 +8,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.auth.dependencies import ReadKey, WriteKey
+from app.auth.dependencies import ReadKey, ReadKeyAlone, WriteKey
 from app.core.config import Settings
 from app.core.deps import SessionDep, WriteSessionDep
 from app.core.errors import ProblemError
 from app.core.etag import IfMatchDep
 from app.core.querymodel import query_model
 from app.core.responses import json_response, json_response_with_text
-from app.core.rest import PathId, problems, public_url
+from app.core.rest import PathId, problems, public_url_with_query
 from app.events import reads, service
 from app.events.queries import EventFilters, QueryContext
 from app.events.schemas import (
@@ -48,7 +48,7 @@ def _next_url(request: Request, cursor: str) -> str:
     """The same query with the next cursor; everything else kept, repeated params included."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
     params.append(("cursor", cursor))
-    return public_url(request, request.url.replace(query=urlencode(params)))
+    return public_url_with_query(request, urlencode(params))
 
 
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -75,7 +75,7 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get("", summary="Query events", response_model=EventPage, responses=LIST_RESPONSES)
 async def list_events(
     request: Request,
-    _key: ReadKey,
+    _key: ReadKeyAlone,
     filters: Annotated[EventFilters, query_model(EventFilters)],
 ) -> Response:
     """Events matching all filters, newest first by default, one keyset page at a time.

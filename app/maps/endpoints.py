@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
-from app.auth.dependencies import ReadKey
+from app.auth.dependencies import ReadKey, ReadKeyAlone
 from app.core.deps import SessionDep
 from app.core.querymodel import query_model
 from app.core.responses import json_response
@@ -60,7 +60,7 @@ async def event_grid(
 )
 async def boundary_outlines(
     query: Annotated[BoundaryQuery, query_model(BoundaryQuery)],
-    _key: ReadKey,
+    _key: ReadKeyAlone,
 ) -> Response:
     """A GeoJSON FeatureCollection of every country: properties `iso_a2`, `iso_a3`,
     `iso_n3` and `name`. Natural Earth's boundaries via the world-atlas package (THIRD_PARTY.md);

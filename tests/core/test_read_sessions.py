@@ -50,10 +50,10 @@ async def test_a_read_keeps_the_statements_psycopg_prepared(database_url: str) -
 async def test_a_list_read_holds_one_connection_at_a_time_with_or_without_a_key(
     database_url: str,
 ) -> None:
-    """The list reads on a connection of its own, not the session that checks a key: the
-    check's connection is back in the pool before the read takes one, and a request whose
-    key is not checked leaves the session unused. Sequential requests then need one pooled
-    connection, on both databases."""
+    """The list reads on a connection of its own, not a session that checks a key: the
+    check's short session is closed before the read takes a connection, and a request
+    without a key opens none. Sequential requests then need one pooled connection, on both
+    databases."""
     truncate_all(database_url)
     _, read = mint_keys(database_url)
     app = create_app(Settings(database_url=database_url, cache_enabled=False))
