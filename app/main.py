@@ -119,10 +119,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url, echo=settings.echo_sql)
+        size, overflow = settings.pool_size, settings.pool_max_overflow
+        engine = make_engine(
+            settings.database_url, echo=settings.echo_sql, pool_size=size, max_overflow=overflow
+        )
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
-        read_engine = make_read_engine(settings.database_url, engine, echo=settings.echo_sql)
+        read_engine = make_read_engine(
+            settings.database_url,
+            engine,
+            echo=settings.echo_sql,
+            pool_size=size,
+            max_overflow=overflow,
+        )
         app.state.read_engine = read_engine
         app.state.read_sessionmaker = make_sessionmaker(read_engine)
         single_writer = settings.is_sqlite

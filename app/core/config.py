@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     cache_max_bytes: int = 256 * 1024 * 1024  # per process (with Redis: in front of it)
     cache_entry_max_bytes: int = 4 * 1024 * 1024
     cache_ttl_seconds: int = 24 * 3600  # Redis entries unread this long are dropped
+    # PostgreSQL: each of a process's two pools (reads, writes) keeps up to `pool_size`
+    # connections and opens up to `pool_max_overflow` more under bursts (README, workers).
+    pool_size: int = Field(default=10, ge=1)
+    pool_max_overflow: int = Field(default=10, ge=0)
     # Each event's JSON kept while its change_seq stays (app/core/doccache.py), per process;
     # 0 turns it off. ~1.3 KB an event of ACLED's: 64 MiB keeps ~45,000.
     doc_cache_max_bytes: int = 64 * 1024 * 1024

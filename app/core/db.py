@@ -69,9 +69,17 @@ def _begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, echo: bool = False, autocommit: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    autocommit: bool = False,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+) -> AsyncEngine:
     """An async engine; SQLite connections get foreign keys, WAL and a busy timeout.
-    `autocommit` (PostgreSQL): every connection of its pool in autocommit (`make_read_engine`)."""
+    `autocommit` (PostgreSQL): every connection of its pool in autocommit (`make_read_engine`).
+    `pool_size`, `max_overflow`: PostgreSQL's pool (settings `pool_size`, `pool_max_overflow`)."""
     kwargs: dict[str, Any] = {"echo": echo}
     if autocommit and not url.startswith("sqlite"):
         kwargs["isolation_level"] = "AUTOCOMMIT"
@@ -80,7 +88,7 @@ def make_engine(url: str, *, echo: bool = False, autocommit: bool = False) -> As
         kwargs.update(pool_size=20, max_overflow=20, pool_timeout=WRITE_WAIT_SECONDS)
     else:
         # No pre-ping (a round trip per checkout): `_replace_if_dropped` looks at the socket.
-        kwargs.update(pool_size=10, max_overflow=10)
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
         # No JIT: PostgreSQL compiles a statement whose estimated cost passes 100,000, and
         # correlated subqueries (a page's actors, claims) inflate estimates: a 100-row ACLED
         # page spent 490 ms compiling to run 6 ms. Statements here are short by design.
@@ -147,7 +155,14 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def make_read_engine(url: str, engine: AsyncEngine, *, echo: bool = False) -> AsyncEngine:
+def make_read_engine(
+    url: str,
+    engine: AsyncEngine,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+) -> AsyncEngine:
     """The engine of reads (module docstring). PostgreSQL: a pool of its own whose connections
     stay in autocommit; the same isolation set per checkout on `engine`'s pool (execution
     options) cost ~45 us of CPU a request, switching each connection to autocommit and back.
@@ -155,7 +170,9 @@ def make_read_engine(url: str, engine: AsyncEngine, *, echo: bool = False) -> As
     snapshot, and costs no round trip)."""
     if url.startswith("sqlite"):
         return engine
-    return make_engine(url, echo=echo, autocommit=True)
+    return make_engine(
+        url, echo=echo, autocommit=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 async def _driver(on: AsyncSession | AsyncConnection) -> Any:

@@ -9,6 +9,7 @@ import asyncio
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
 from app.aggregates import repository as aggregates
@@ -160,3 +161,33 @@ async def test_an_aggregate_on_a_read_session_runs_with_its_work_mem(database_ur
         assert await aggregates.run(session, seen, 1) == [{"work_mem": AGGREGATE_WORK_MEM}]
         after = (await session.execute(text("SHOW work_mem"))).scalar_one()
         assert after != AGGREGATE_WORK_MEM
+
+
+async def test_the_pools_take_their_size_from_the_settings_and_one_connection_serves_reads(
+    database_url: str,
+) -> None:
+    """CONFLICTDB_POOL_SIZE and CONFLICTDB_POOL_MAX_OVERFLOW size both PostgreSQL pools (reads,
+    writes). With one connection and no overflow, keyed and open reads of the list, of one
+    event and of a session route are answered, one after the other: none holds two."""
+    if not database_url.startswith("postgresql"):
+        return  # SQLite's pools are its own (one writer, file connections for readers)
+    truncate_all(database_url)
+    _, read = mint_keys(database_url)
+    settings = Settings(
+        database_url=database_url, cache_enabled=False, pool_size=1, pool_max_overflow=0
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        for engine in (app.state.engine, app.state.read_engine):
+            pool = engine.sync_engine.pool
+            assert (pool.size(), pool._max_overflow) == (1, 0)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", timeout=20
+        ) as client:
+            for headers in ({"X-API-Key": read}, {}):
+                for path in ("/v1/events", "/v1/actors", "/v1/events/1"):
+                    r = await client.get(path, headers=headers)
+                    assert r.status_code in (200, 404), (path, r.text)
+    with pytest.raises(ValidationError):
+        Settings(database_url=database_url, pool_size=0)
