@@ -39,5 +39,18 @@ def json_response_with_text(
     of the large part."""
     tail = b"," + dumps(rest)[1:] if rest else b"}"
     raw = text.encode() if isinstance(text, str) else text
-    body = b"{" + orjson.dumps(key) + b":" + raw + tail
+    body = b"".join((b"{", orjson.dumps(key), b":", raw, tail))  # one copy of the large part
     return Response(content=body, media_type="application/json", headers=headers)
+
+
+def json_array(elements: list[bytes]) -> bytes:
+    """The JSON array of elements that are JSON texts each, in one copy: a page's ~190 KB
+    went through three (a join, then `b"[" + .. + b"]"`)."""
+    if not elements:
+        return b"[]"
+    parts = [b"["]
+    for element in elements:
+        parts.append(element)
+        parts.append(b",")
+    parts[-1] = b"]"
+    return b"".join(parts)

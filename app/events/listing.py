@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from app.core.db import Reader, dialect_name, orm_session
 from app.core.doccache import DocCache, documents
 from app.core.jsonrules import stored_json
-from app.core.responses import dumps
+from app.core.responses import dumps, json_array
 from app.events.page_json import DOC_FIELDS, load_documents, load_page_json
 from app.events.serialize import utc_iso
 from app.models import (
@@ -397,7 +397,7 @@ async def load_event_documents(
                 built[d["id"]] = dumps(d)
         return {i: doc for i, doc in built.items() if doc is not None}
 
-    return b"[" + b",".join(await documents(cache, EVENT_DOC, keys, build)) + b"]"
+    return json_array(await documents(cache, EVENT_DOC, keys, build))
 
 
 async def _load_in_python(
