@@ -139,6 +139,12 @@ def _sums(
     ]
 
 
+def own_sources_statement(kind: str, with_accounts: bool) -> bool:
+    """Whether `finish` gives a statement of each group's distinct sources of its own: basis
+    event, where claims give figures."""
+    return with_accounts and kind == "event"
+
+
 def finish(
     stmt: Select[Any],
     columns: list[Any],
@@ -175,6 +181,7 @@ def finish(
             func.coalesce(func.sum(acc.c.accounts - 1), 0).label("accounts_set_aside"),
         ]
         out = stmt.with_only_columns(*columns, *measures)
+        assert own_sources_statement(kind, fig.with_accounts)
         return (out.group_by(*keys) if keys else out), [], sources_statement(stmt, keys, fig)
     if kind == "source":
         src = aliased(Source, name="figure_source")

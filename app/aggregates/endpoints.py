@@ -11,7 +11,7 @@ from app.aggregates.schemas import AggregateQuery
 from app.auth.dependencies import ReadKey
 from app.core.deps import SessionDep
 from app.core.querymodel import query_model
-from app.core.responses import json_response
+from app.core.responses import json_response, json_response_with_text
 from app.core.rest import problems
 
 router = APIRouter(prefix="/aggregates", tags=["aggregates"])
@@ -43,13 +43,15 @@ async def aggregate_events(
     `top` ranks groups by events over the whole
     range and sums the rest per bucket as 'other'; `fill` adds zero rows for empty buckets.
     """
-    rows = await service.aggregate(session, query, request.app.state.query_context)
+    state = request.app.state
+    found = await service.aggregate(session, query, state.query_context, state.statements)
     body: dict[str, Any] = {
         "interval": query.interval,
         "group_by": query.group_by,
         "date_from": query.date_from.isoformat() if query.date_from else None,
         "date_to": query.date_to.isoformat() if query.date_to else None,
         "basis": service.describe(query),
-        "rows": rows,
     }
-    return json_response(body)
+    if found.rows_json is not None:
+        return json_response_with_text("rows", found.rows_json, body, last=True)
+    return json_response({**body, "rows": found.rows})

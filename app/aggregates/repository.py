@@ -7,18 +7,31 @@ pairs, so an event counts once in each of its groups, never twice in one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
-from sqlalchemy import Date, DateTime, Select, cast, func, literal_column, or_, select
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Executable,
+    Select,
+    Text,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.aggregates import basis
 from app.core.db import compiled_sql, driver_result
 from app.core.names import fold_name
+from app.core.statements import Kept, compiled_once
 from app.models import (
     Actor,
     AdminUnit,
@@ -196,6 +209,39 @@ async def run(session: AsyncSession, stmt: Select[Any], limit: int) -> list[dict
     return out
 
 
+def json_rows(stmt: Select[Any], limit: int, labels: Sequence[str]) -> Select[int, str]:
+    """PostgreSQL: how many rows `stmt` gives (at most `limit`) and the rows as one JSON array
+    written by the database, each row an object of its columns in their order, as `run` makes
+    them, sorted as the service sorts `run`'s rows without `top` (`service._sort_key`): by
+    bucket, events (most first), then each label's value, present before absent, by its text in
+    code point order (the "C" collation; UTF-8's byte order is code point order)."""
+    rows = stmt.limit(limit).subquery("t")
+    order: list[Any] = [rows.c.bucket] if "bucket" in rows.c else []
+    order.append(rows.c.events.desc())
+    for label in labels:
+        column = rows.c[label]
+        order += [column.is_(None), cast(column, Text).collate("C")]
+    body = func.json_agg(aggregate_order_by(literal_column("t"), *order))
+    written = cast(func.coalesce(body, literal_column("'[]'::json")), Text)
+    return select(func.count(), written).select_from(rows)
+
+
+async def run_json(
+    session: AsyncSession, build: Callable[[], Executable], kept: Kept | None
+) -> tuple[int, bytes]:
+    """The count and the JSON text of `build()`, a `json_rows` statement; with `kept`, built and
+    compiled once per key (`core/statements`). For month x admin1 over Syria on 1M ACLED rows
+    (1,365 rows), `run`, the service's sort and the dump cost ~7 ms of Python a request, and
+    building the statement ~2.5 ms more: the worker's event loop was held while its other
+    requests waited (the peer bench's mix at 64 connections)."""
+    conn = await session.connection()
+    sql, params = compiled_once(conn, build, kept)
+    _, ((count, text),) = await driver_result(
+        conn, sql, params, settings={"work_mem": AGGREGATE_WORK_MEM}
+    )
+    return int(count), str(text).encode()
+
+
 async def any_claimed_figure(session: AsyncSession) -> bool:
     """Whether any claim gives a killed figure (if none, no event's figure comes from claims)."""
     stmt = select(CasualtyFigure.id).where(CasualtyFigure.outcome == "killed").limit(1)
@@ -212,4 +258,12 @@ async def source_id(session: AsyncSession, ref: str) -> int | None:
     return None if found is None else int(found[0])
 
 
-__all__ = ["aggregate_statement", "any_claimed_figure", "bucket_expr", "run", "source_id"]
+__all__ = [
+    "aggregate_statement",
+    "any_claimed_figure",
+    "bucket_expr",
+    "json_rows",
+    "run",
+    "run_json",
+    "source_id",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.aggregates import basis, repository
 from app.aggregates.schemas import AggregateQuery
 from app.core.errors import Invalid, ProblemError
+from app.core.statements import StatementMemo
 from app.events.queries import QueryContext, conditions
 
 MAX_ROWS = 100_000
@@ -210,11 +212,49 @@ def describe(q: AggregateQuery) -> dict[str, Any]:
     return basis.describe(q.basis, policy_of(q), q.source_order)
 
 
+@dataclass(frozen=True)
+class AggregateRows:
+    """An aggregate's rows; or, written by PostgreSQL, the same rows as one JSON array (`rows`
+    is then empty)."""
+
+    rows: list[dict[str, Any]]
+    rows_json: bytes | None = None
+
+
 async def aggregate(
-    session: AsyncSession, q: AggregateQuery, ctx: QueryContext
-) -> list[dict[str, Any]]:
+    session: AsyncSession,
+    q: AggregateQuery,
+    ctx: QueryContext,
+    statements: StatementMemo | None = None,
+    *,
+    by_database: bool = True,
+) -> AggregateRows:
+    """The rows of `q`. On PostgreSQL, without `top`, `fill` or a sources statement of their
+    own, the database writes them as JSON, sorted (`repository.run_json`), and the statement is
+    built once per query in `statements`; `by_database=False` builds the rows in Python
+    everywhere (a test holds the two equal)."""
     source_order = await resolve_sources(session, q.source_order)
     with_accounts = await repository.any_claimed_figure(session)
+    simple = q.top is None and not q.fill
+    if (
+        by_database
+        and simple
+        and ctx.dialect == "postgresql"
+        and not basis.own_sources_statement(q.basis, with_accounts)
+    ):
+
+        def build() -> Select[int, str]:
+            stmt, labels, _ = statement(q, ctx, source_order, with_accounts)
+            return repository.json_rows(stmt, MAX_ROWS + 1, labels)
+
+        # Everything the statement is made of: the query (every field), the sources it names
+        # (as the ids they are now) and whether claims give figures.
+        key = ("aggregates.rows", q.model_dump_json(), tuple(source_order), with_accounts)
+        kept = (statements, key) if statements is not None else None
+        count, text = await repository.run_json(session, build, kept)
+        if count > MAX_ROWS:
+            raise _too_many()
+        return AggregateRows([], text)
     stmt, labels, sources_stmt = statement(q, ctx, source_order, with_accounts)
     rows = await repository.run(session, stmt, MAX_ROWS + 1)
     if len(rows) > MAX_ROWS:
@@ -226,4 +266,4 @@ async def aggregate(
     if q.fill:
         rows = _fill(rows, labels, q)
     rows.sort(key=_sort_key(labels))
-    return rows
+    return AggregateRows(rows)

@@ -32,14 +32,24 @@ def json_response(
 
 
 def json_response_with_text(
-    key: str, text: str | bytes, rest: dict[str, Any], headers: dict[str, str] | None = None
+    key: str,
+    text: str | bytes,
+    rest: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    *,
+    last: bool = False,
 ) -> Response:
-    """A JSON object whose first member `key` is JSON text written elsewhere (a page the
-    database wrote), sent as it is, then the members of `rest`: no parse and no second write
-    of the large part."""
-    tail = b"," + dumps(rest)[1:] if rest else b"}"
+    """A JSON object whose member `key` is JSON text written elsewhere (a page the database
+    wrote), sent as it is, with the members of `rest`: first (or `last`) of them. No parse and
+    no second write of the large part."""
     raw = text.encode() if isinstance(text, str) else text
-    body = b"".join((b"{", orjson.dumps(key), b":", raw, tail))  # one copy of the large part
+    member = (orjson.dumps(key), b":", raw)
+    if last:
+        head = dumps(rest)[:-1] + b"," if rest else b"{"
+        body = b"".join((head, *member, b"}"))  # one copy of the large part
+    else:
+        tail = b"," + dumps(rest)[1:] if rest else b"}"
+        body = b"".join((b"{", *member, tail))
     return Response(content=body, media_type="application/json", headers=headers)
 
 

@@ -10,7 +10,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from app.aggregates.repository import json_rows
+from app.aggregates.schemas import AggregateQuery
+from app.aggregates.service import _sort_key as sort_key
+from app.aggregates.service import aggregate as aggregate_rows
+from app.core.config import Settings, sync_database_url
+from app.core.statements import StatementMemo
+from app.main import create_app
 from tests.aggregates.measures import assert_whole_numbers
 from tests.aggregates.ucdp_load import load_ucdp
 from tests.conftest import Api, make_api, shared_file, truncate_all
@@ -159,6 +167,103 @@ async def test_aggregates_equal_client_side(ucdp_api: tuple[Api, int]) -> None:
     (total,) = await aggregate(api)
     assert total["events"] == 16566
     assert total["fatalities_best"] == sum(e["fatalities_best"] for e in everything)
+
+
+def query_of(params: dict[str, Any]) -> AggregateQuery:
+    """The query a request with these parameters gives (one value of a list field, a list)."""
+    lists = {n for n, f in AggregateQuery.model_fields.items() if "list" in str(f.annotation)}
+    return AggregateQuery.model_validate(
+        {k: [v] if k in lists and not isinstance(v, list) else v for k, v in params.items()}
+    )
+
+
+ORDER_CASES: list[dict[str, Any]] = [
+    *({**f, "group_by": g, **({"interval": i} if i else {})} for f, i, g in CASES),
+    {"interval": "month", "group_by": ["admin1"], "country": ["SY"]},
+    {"group_by": ["place", "admin2"]},  # numbers ordered by their text, absent values first
+    {"interval": "year", "group_by": ["actor"], "basis": "source"},
+    {"interval": "year", "group_by": ["admin1"], "basis": "incident"},
+    {"group_by": ["admin1"], "date_from": "2030-01-01"},  # no rows
+]
+
+
+async def test_postgresql_writes_the_rows_python_would(ucdp_api: tuple[Api, int]) -> None:
+    """On PostgreSQL a plain aggregate's rows (no top, no fill, no sources statement of their
+    own) are written as JSON by the database, sorted there (`repository.run_json`): the same
+    rows in the same order, each with the same members in the same order, as the Python path
+    builds. Its statement is built once per query, and a query differing in any field is not
+    answered with another's."""
+    api, _ = ucdp_api
+    if not api.database_url.startswith("postgresql"):
+        return  # SQLite's rows are built in Python
+    app = create_app(Settings(database_url=api.database_url))
+    async with app.router.lifespan_context(app), app.state.read_sessionmaker() as session:
+        ctx = app.state.query_context
+        memo = StatementMemo()
+        answers = []
+        for params in ORDER_CASES:
+            q = query_of(params)
+            written = await aggregate_rows(session, q, ctx, memo)
+            assert written.rows_json is not None and not written.rows, params
+            built = await aggregate_rows(session, q, ctx, by_database=False)
+            assert built.rows_json is None
+            rows = json.loads(written.rows_json)
+            assert rows == json.loads(json.dumps(built.rows)), params
+            assert [list(r) for r in rows] == [list(r) for r in built.rows], params
+            answers.append(rows)
+        assert (memo.misses, memo.hits) == (len(ORDER_CASES), 0)
+        for params, answer in zip(ORDER_CASES, answers, strict=True):
+            q = query_of(params)
+            again = await aggregate_rows(session, q, ctx, memo)
+            assert again.rows_json is not None and json.loads(again.rows_json) == answer
+        assert (memo.misses, memo.hits) == (len(ORDER_CASES), len(ORDER_CASES))
+    # Through HTTP, the answer is the same object with its rows last.
+    r = await api.get("/v1/aggregates", params={"group_by": "admin1", "interval": "year"})
+    assert r.status_code == 200, r.text
+    assert list(r.json()) == ["interval", "group_by", "date_from", "date_to", "basis", "rows"]
+    assert_whole_numbers(r.json()["rows"])
+
+
+def test_the_databases_order_of_rows_is_pythons_whatever_the_collation(
+    database_url: str,
+) -> None:
+    """`json_rows` sorts labels by their text in code point order, as `service._sort_key`
+    does, even where the column's collation would not (here ICU's en-US, a deployment's
+    default: there "_x" < "10" < "9" < "a" < "B" < "Ḥimṣ" < "Zab")."""
+    if not database_url.startswith("postgresql"):
+        return
+    data = [
+        ("2020-01-01", name, events)
+        for name, events in [
+            ("a", 3),
+            ("B", 3),
+            ("Ḥimṣ", 3),
+            ("Zab", 3),
+            ("_x", 3),
+            ("10", 3),
+            ("9", 3),
+            (None, 3),
+            ("c", 5),
+            (None, 1),
+            ("d", 1),
+        ]
+    ] + [("2019-12-01", "z", 1), ("2019-12-01", "A", 1)]
+    table = sa.values(
+        sa.column("bucket", sa.Date),
+        sa.column("admin1", sa.String),
+        sa.column("events", sa.Integer),
+        name="v",
+    ).data([(dt.date.fromisoformat(b), n, e) for b, n, e in data])
+    stmt = sa.select(
+        table.c.bucket, table.c.admin1.collate("en-US-x-icu").label("admin1"), table.c.events
+    )
+    engine = sa.create_engine(sync_database_url(database_url))
+    with engine.connect() as conn:
+        count, text = conn.execute(json_rows(stmt, 100, ["admin1"])).one()
+    engine.dispose()
+    expected = [{"bucket": b, "admin1": n, "events": e} for b, n, e in data]
+    expected.sort(key=sort_key(["admin1"]))
+    assert count == len(data) and json.loads(text) == expected
 
 
 async def test_top_and_fill(ucdp_api: tuple[Api, int]) -> None:
