@@ -221,7 +221,7 @@ def json_rows(stmt: Select[Any], limit: int, labels: Sequence[str]) -> Select[in
     for label in labels:
         column = rows.c[label]
         order += [column.is_(None), cast(column, Text).collate("C")]
-    body = func.json_agg(aggregate_order_by(literal_column("t"), *order))
+    body = func.json_agg(aggregate_order_by(rows.table_valued(), *order))
     written = cast(func.coalesce(body, literal_column("'[]'::json")), Text)
     return select(func.count(), written).select_from(rows)
 

@@ -91,18 +91,24 @@ async def require_write_detached(
     return key_copy
 
 
+def _no_key_to_check(
+    request: Request, bearer: HTTPAuthorizationCredentials | None, header: str | None
+) -> bool:
+    """An open read that presents no key. Open reads still refuse a wrong or revoked key: a
+    client using one should hear it now, not when reads are closed."""
+    if request.app.state.settings.read_requires_key:
+        return False
+    return not (header or bearer or getattr(request.state, "legacy_api_key", None))
+
+
 async def require_read(
     request: Request,
     session: Annotated[AsyncSession, Depends(get_session)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
 ) -> ApiKey | None:
-    if not request.app.state.settings.read_requires_key:
-        presented = header or bearer or getattr(request.state, "legacy_api_key", None)
-        if not presented:
-            return None
-        # Open reads still refuse a wrong or revoked key: a client using one should hear it
-        # now, not when reads are closed.
+    if _no_key_to_check(request, bearer, header):
+        return None
     return await _key_from_request(request, session, bearer, header)
 
 
@@ -115,11 +121,8 @@ async def require_read_alone(
     not on the request's session: an open read without a key takes no session at all (the
     session dependency, its exit stack and its object were ~5% of a first page's CPU), and a
     presented key is checked on a short read session, closed before the route reads."""
-    settings = request.app.state.settings
-    if not settings.read_requires_key:
-        presented = header or bearer or getattr(request.state, "legacy_api_key", None)
-        if not presented:
-            return None
+    if _no_key_to_check(request, bearer, header):
+        return None
     async with request.app.state.read_sessionmaker() as session:
         return await _key_from_request(request, session, bearer, header)
 
